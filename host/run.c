@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Runs QEMU as a child and waits for it without fixed sleeps.
+ *
+ * Before forking we block SIGCHLD, SIGINT, SIGTERM and SIGHUP and read them from a
+ * signalfd instead, so one poll() waits for all of: QEMU's exit, a signal to us,
+ * the caller's watched fd (the console pipe of `toro test`) and the deadline. The
+ * states are
+ *
+ *   RUNNING   until QEMU exits, the timeout passes or a signal arrives; then
+ *   STOPPING  QEMU got SIGTERM (it exits cleanly, restoring the terminal); after
+ *             1 s, or a second signal, it gets SIGKILL and we reap it.
+ *
+ * QEMU may not outlive us: the child sets PR_SET_PDEATHSIG(SIGKILL) and then checks
+ * that we did not die before it took effect. exec failures come back to us through
+ * a close-on-exec pipe, so "QEMU not found" is told apart from QEMU's own exit 127.
+ */
+#include "host/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_GRACE_MS 1000 /* how long QEMU gets to exit after SIGTERM */
+
+void run_probe_host(struct run_opts *o)
+{
+	const char *q = getenv("TORO_QEMU");
+	int fd;
+
+	if (q && q[0])
+		o->qemu = q;
+	/* Opening it is the real test: a container may list it and deny it. */
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	o->kvm = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+const char *run_fmt_seconds(unsigned long long ms, char *buf, unsigned int len)
+{
+	int n = snprintf(buf, len, "%llu.%03llu", ms / 1000, ms % 1000);
+
+	/* Drop the zeros a user would not have typed: 2.000 -> 2, 0.500 -> 0.5. */
+	while (n > 0 && (size_t)n < len && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && (size_t)n < len && buf[n - 1] == '.')
+		buf[--n] = '\0';
+	return buf;
+}
+
+int run_print_cmdline(const struct run_opts *o)
+{
+	static struct runopts_argv a;
+	char q[RUNOPTS_ARGV_BUF * 4 + 3];
+
+	if (runopts_build_argv(o, &a)) {
+		fprintf(stderr, "toro: the QEMU command line is too long\n");
+		return -E2BIG;
+	}
+	for (int i = 0; i < a.argc; i++) {
+		if (runopts_shell_quote(a.argv[i], q, sizeof(q)))
+			return -E2BIG;
+		printf("%s%s", i ? " " : "", q);
+	}
+	printf("\n");
+	return fflush(stdout) ? -errno : 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The poll() timeout that wakes us at `deadline` (-1: none). */
+static int until(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	if (left <= 0)
+		return 0;
+	return left > 60000 ? 60000 : (int)left;
+}
+
+/* In the child: become QEMU, or report errno through errfd and die. */
+static void __attribute__((noreturn))
+child_exec(const struct runopts_argv *a, const struct run_io *io, const sigset_t *mask,
+	   pid_t parent, int errfd)
+{
+	int err;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		goto fail;
+	/* If we already lost the parent, the death signal will never come. */
+	if (getppid() != parent)
+		_exit(127);
+	if ((io->stdin_fd != 0 && dup2(io->stdin_fd, 0) < 0) ||
+	    (io->stdout_fd != 1 && dup2(io->stdout_fd, 1) < 0))
+		goto fail;
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	execvp(a->argv[0], (char *const *)a->argv);
+fail:
+	err = errno;
+	if (write(errfd, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Waits for the child's exec; 0, or the errno with which it failed. */
+static int exec_status(int errfd)
+{
+	int err = 0;
+	ssize_t n;
+
+	do
+		n = read(errfd, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(err) ? err : 0;
+}
+
+/* Hands the caller everything QEMU wrote before it went away. */
+static void drain(const struct run_io *io, bool *watching)
+{
+	struct pollfd p = { .fd = io->watch_fd, .events = POLLIN };
+
+	/*
+	 * QEMU is reaped, so the pipe ends at the data already in it; a zero
+	 * timeout only guards against someone else still holding the write end.
+	 */
+	while (*watching && poll(&p, 1, 0) > 0)
+		*watching = io->on_data(io->ctx, io->watch_fd);
+}
+
+/* Tells the user why the VM ended, for the abnormal cases. */
+static void report(const struct run_opts *o, const struct run_result *r)
+{
+	switch (r->outcome) {
+	case RUN_RESET:
+		fprintf(stderr, "toro: guest stopped without an exit code "
+				"(reset or triple fault)\n");
+		break;
+	case RUN_QEMU_FAILED:
+		fprintf(stderr, "toro: qemu failed (exit status %d)\n", r->code);
+		break;
+	case RUN_QEMU_SIGNALED:
+		fprintf(stderr, "toro: qemu was killed by signal %d (%s)\n", r->code,
+			strsignal(r->code));
+		break;
+	case RUN_NOEXEC:
+		fprintf(stderr,
+			"toro: cannot run %s: %s (set TORO_QEMU to choose a QEMU)\n",
+			o->qemu, strerror(r->code));
+		break;
+	case RUN_ERROR:
+		fprintf(stderr, "toro: cannot start the VM: %s\n", strerror(r->code));
+		break;
+	default:
+		break;
+	}
+}
+
+int run_exit_code(const struct run_result *r)
+{
+	switch (r->outcome) {
+	case RUN_EXITED:
+		return r->code;
+	case RUN_TIMEOUT:
+		return TORO_EXIT_TIMEOUT;
+	case RUN_INTERRUPTED:
+		return 128 + r->code;
+	case RUN_NOEXEC:
+		return TORO_EXIT_NOEXEC;
+	default:
+		return TORO_EXIT_QEMU;
+	}
+}
+
+/* Turns QEMU's wait status into a result. */
+static void classify_exit(int st, struct run_result *r)
+{
+	if (WIFSIGNALED(st)) {
+		r->outcome = RUN_QEMU_SIGNALED;
+		r->code = WTERMSIG(st);
+		return;
+	}
+	switch (runopts_map_status(WEXITSTATUS(st), &r->code)) {
+	case RUNOPTS_GUEST_EXIT:
+		r->outcome = RUN_EXITED;
+		break;
+	case RUNOPTS_GUEST_RESET:
+		r->outcome = RUN_RESET;
+		break;
+	case RUNOPTS_QEMU_FAILED:
+		r->outcome = RUN_QEMU_FAILED;
+		r->code = WEXITSTATUS(st);
+		break;
+	}
+}
+
+/*
+ * The wait loop of the primer, with QEMU started as pid. Fills r unless we stopped
+ * the VM ourselves (timeout or signal), in which case r is already set.
+ */
+static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid, int sfd,
+		    struct run_result *r)
+{
+	long long deadline = o->timeout_ms ? now_ms() + (long long)o->timeout_ms : -1;
+	bool watching = io->watch_fd >= 0, stopping = false;
+	char secs[32];
+	int st;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
+				       { .fd = io->watch_fd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+		int sig = 0;
+
+		if (poll(p, watching ? 2 : 1, until(deadline)) < 0 && errno != EINTR) {
+			/* Cannot wait: stop QEMU for good below. */
+			if (!stopping) {
+				r->outcome = RUN_ERROR;
+				r->code = errno;
+			}
+			break;
+		}
+
+		/* Take every pending signal before looking at the child. */
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			if (si.ssi_signo != SIGCHLD)
+				sig = (int)si.ssi_signo;
+
+		if (watching && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			watching = io->on_data(io->ctx, io->watch_fd);
+
+		if (sig && stopping)
+			break; /* a second signal: no more patience */
+		if (sig) {
+			fprintf(stderr, "toro: got %s, stopping the VM\n",
+				strsignal(sig));
+			r->outcome = RUN_INTERRUPTED;
+			r->code = sig;
+		} else if (!stopping && deadline >= 0 && now_ms() >= deadline) {
+			fprintf(stderr, "toro: timeout after %s s, stopping the VM\n",
+				run_fmt_seconds(o->timeout_ms, secs, sizeof(secs)));
+			r->outcome = RUN_TIMEOUT;
+		}
+		if (!stopping && (sig || r->outcome == RUN_TIMEOUT)) {
+			/* SIGTERM first: QEMU then restores the terminal itself. */
+			kill(pid, SIGTERM);
+			stopping = true;
+			deadline = now_ms() + RUN_GRACE_MS;
+		}
+
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			if (!stopping)
+				classify_exit(st, r);
+			drain(io, &watching);
+			return;
+		}
+		if (stopping && now_ms() >= deadline)
+			break;
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	drain(io, &watching);
+}
+
+int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result *res)
+{
+	static struct runopts_argv a; /* 8 KiB: too big for a polite stack frame */
+	struct run_result r = { RUN_ERROR, 0 };
+	int close_fd = io->close_fd;
+	sigset_t block, old;
+	struct termios tio;
+	bool tty = false;
+	int sfd = -1, errp[2] = { -1, -1 };
+	pid_t pid, parent = getpid();
+
+	if (runopts_build_argv(o, &a)) {
+		fprintf(stderr, "toro: the QEMU command line is too long\n");
+		r.code = E2BIG;
+		goto out;
+	}
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		r.code = errno;
+		report(o, &r);
+		goto restore;
+	}
+	if (io->watch_fd >= 0)
+		fcntl(io->watch_fd, F_SETFL, fcntl(io->watch_fd, F_GETFL) | O_NONBLOCK);
+
+	/* QEMU changes the terminal; a SIGKILLed QEMU cannot change it back. */
+	if (isatty(io->stdin_fd) && tcgetpgrp(io->stdin_fd) == getpgrp())
+		tty = tcgetattr(io->stdin_fd, &tio) == 0;
+
+	pid = fork();
+	if (pid < 0) {
+		r.code = errno;
+		report(o, &r);
+		goto restore;
+	}
+	if (pid == 0)
+		child_exec(&a, io, &old, parent, errp[1]);
+
+	close(errp[1]);
+	errp[1] = -1;
+	/* The caller's pipe must end when QEMU's copy of the write end does. */
+	if (close_fd >= 0)
+		close(close_fd);
+	close_fd = -1;
+	r.code = exec_status(errp[0]);
+	if (r.code) {
+		/* Our child, not QEMU, exited with 127 after reporting errno. */
+		r.outcome = RUN_NOEXEC;
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		wait_vm(o, io, pid, sfd, &r);
+	}
+	report(o, &r);
+	if (tty)
+		tcsetattr(io->stdin_fd, TCSANOW, &tio);
+
+restore:
+	if (sfd >= 0)
+		close(sfd);
+	if (errp[0] >= 0)
+		close(errp[0]);
+	if (errp[1] >= 0)
+		close(errp[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+	if (close_fd >= 0)
+		close(close_fd);
+	if (res)
+		*res = r;
+	return run_exit_code(&r);
+}

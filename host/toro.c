@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `toro` host tool: the command line of `toro run` and `toro test`. Options
+ * are parsed by lib/runopts.c; host/run.c runs QEMU; host/ktest.c judges tests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "host/image.h"
+#include "host/ktest.h"
+#include "host/run.h"
+#include "lib/runopts.h"
+
+static const char usage_top[] =
+	"usage: toro run IMAGE [options] [-- kernel args...]\n"
+	"       toro test [options] IMAGE [-- kernel args...]\n"
+	"Run 'toro run --help' or 'toro test --help' for the options.\n";
+
+static const char usage_opts[] =
+	"options:\n"
+	"  --cpus N        virtual CPUs, 1..64 (default 1)\n"
+	"  --mem SIZE      guest RAM: bytes or a K/M/G/T suffix, a multiple of 4K,\n"
+	"                  from 1M to 1T (default 128M)\n"
+	"  --timeout S     stop the VM after S seconds, decimals allowed%s\n"
+	"  --machine OPTS  more -M microvm options, e.g. acpi=off\n"
+	"  --dry-run       print the QEMU command line and exit\n"
+	"  -h, --help      this text\n"
+	"Words after -- are joined by spaces into the kernel command line.\n"
+	"Environment: TORO_QEMU names the QEMU binary (default " RUNOPTS_QEMU ").\n"
+	"KVM is used when /dev/kvm can be opened read-write, else TCG.\n";
+
+static const char usage_run[] =
+	"usage: toro run IMAGE [options] [-- kernel args...]\n"
+	"Boot a PVH image under QEMU (-M microvm) with its serial console on stdio.\n";
+
+/* The exit status convention of lib/runopts.h, as the user sees it. */
+static const char usage_run_exit[] =
+	"exit status:\n"
+	"  0..126  the guest's exit code (the guest writes code+1 to port 0xf4,\n"
+	"          so QEMU exits with 2*code+3)\n"
+	"  2       bad options\n"
+	"  124     the timeout expired; the VM was stopped\n"
+	"  125     QEMU failed or was killed, or the guest stopped without an\n"
+	"          exit code (reset, power-off, triple fault)\n"
+	"  127     QEMU could not be started\n"
+	"  129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C), SIGTERM\n";
+
+static const char usage_test[] =
+	"usage: toro test [options] IMAGE [-- kernel args...]\n"
+	"Boot a test image with stdin from /dev/null, echo its console, parse its\n"
+	"KTAP version 1 output and end with 'N passed, N failed[, N skipped]'.\n"
+	"Missing results, no KTAP, the timeout, QEMU failing, and a non-zero guest\n"
+	"exit code with no failed test each count as failed.\n";
+
+static const char usage_test_exit[] =
+	"exit status: 0 if nothing failed, 1 if something did, 2 for bad options,\n"
+	"129, 130, 143 when stopped by SIGHUP, SIGINT, SIGTERM.\n";
+
+static void help(const char *cmd)
+{
+	if (strcmp(cmd, "run") == 0) {
+		fputs(usage_run, stdout);
+		printf(usage_opts, " (default: none)");
+		fputs(usage_run_exit, stdout);
+	} else {
+		fputs(usage_test, stdout);
+		printf(usage_opts, " (default 120)");
+		fputs(usage_test_exit, stdout);
+	}
+}
+
+/* `toro run` and `toro test`: argv starts after the subcommand. */
+static int cmd_vm(const char *cmd, int argc, char *const argv[])
+{
+	struct run_opts o;
+	struct run_io io = {
+		.stdin_fd = 0, .stdout_fd = 1, .close_fd = -1, .watch_fd = -1
+	};
+	const char *why, *bad;
+	bool test = strcmp(cmd, "test") == 0;
+
+	runopts_init(&o);
+	if (runopts_parse(&o, argc, argv, &why, &bad)) {
+		if (bad)
+			fprintf(stderr, "toro %s: %s: '%s'\n", cmd, why, bad);
+		else
+			fprintf(stderr, "toro %s: %s\n", cmd, why);
+		fprintf(stderr, "Try 'toro %s --help'.\n", cmd);
+		return TORO_EXIT_USAGE;
+	}
+	if (o.help) {
+		help(cmd);
+		return 0;
+	}
+	if (test && !o.timeout_set)
+		o.timeout_ms = KTEST_DEFAULT_TIMEOUT_MS;
+	run_probe_host(&o);
+	if (!o.dry_run) {
+		char err[512];
+
+		if (image_check(o.image, o.mem, err, sizeof(err))) {
+			fprintf(stderr, "toro %s: %s\n", cmd, err);
+			return TORO_EXIT_USAGE;
+		}
+	}
+	if (o.dry_run)
+		return run_print_cmdline(&o) ? TORO_EXIT_QEMU : 0;
+	if (test)
+		return ktest_run(&o);
+	return run_vm(&o, &io, NULL);
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc >= 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "test") == 0))
+		return cmd_vm(argv[1], argc - 2, argv + 2);
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(usage_top, stdout);
+		return 0;
+	}
+	fputs(usage_top, stderr);
+	return TORO_EXIT_USAGE;
+}

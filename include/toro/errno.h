@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Error numbers. Functions returning int return 0 or a negative errno. The kernel
+ * uses Linux's values so that a later Linux system-call layer passes them through;
+ * host builds of lib/ take them from the C library (same values on Linux).
+ */
+#ifndef TORO_ERRNO_H
+#define TORO_ERRNO_H
+
+#ifdef TORO_KERNEL
+#define EPERM 1 /* operation not permitted */
+#define ENOENT 2 /* no such file or directory */
+#define EINTR 4 /* interrupted call */
+#define EIO 5 /* I/O error, or a broken device */
+#define E2BIG 7 /* argument list too long */
+#define EBADF 9 /* bad descriptor */
+#define EAGAIN 11 /* try again */
+#define ENOMEM 12 /* out of memory */
+#define EFAULT 14 /* bad address */
+#define EBUSY 16 /* busy */
+#define EEXIST 17 /* already exists */
+#define ENODEV 19 /* no such device */
+#define EINVAL 22 /* invalid argument */
+#define ENOSPC 28 /* no space left */
+#define ERANGE 34 /* result out of range */
+#define ENOSYS 38 /* not implemented */
+#define EOVERFLOW 75 /* value too large */
+#define ETIMEDOUT 110 /* timed out */
+#else
+#include <errno.h>
+#endif
+
+#endif

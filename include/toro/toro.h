@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The application API of Toro. An application is one or more C files with a
+ * `int main(int argc, char **argv)`; it links with the kernel into one image.
+ * main() runs on CPU 0 once the kernel is up; its return value ends the VM with
+ * that exit code (0..126), as does toro_exit().
+ */
+#ifndef TORO_TORO_H
+#define TORO_TORO_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "toro/errno.h"
+
+/* Ends the VM with `code` (0..126; other values become 126 with a warning). */
+_Noreturn void toro_exit(int code);
+
+/* The CPU the caller runs on, and how many CPUs the kernel runs. */
+int toro_cpu(void);
+int toro_ncpus(void);
+
+/*
+ * The value of a `key=value` kernel parameter ("" for a bare `key`), or NULL when
+ * the command line does not have it. The last occurrence wins.
+ */
+const char *toro_param(const char *key);
+
+/* Reads one byte from the console, waiting for it. */
+int toro_getc(void);
+
+/* Memory counters, for leak checks: they return to their old values when every
+ * block allocated since is freed. */
+struct toro_memstats {
+	size_t pages_total; /* pages the page allocator manages */
+	size_t pages_used; /* pages handed out (heap pages included) */
+	size_t heap_bytes; /* bytes in live heap blocks (rounded to size classes) */
+	size_t heap_blocks; /* live heap blocks */
+};
+void toro_memstats(struct toro_memstats *st);
+
+/* Whole pages straight from the page allocator (npages * 4096 bytes, aligned). */
+void *toro_page_alloc(size_t npages);
+void toro_page_free(void *p, size_t npages);
+
+/* The C library subset Toro provides. The heap is per CPU. */
+void *malloc(size_t n);
+void *calloc(size_t n, size_t size);
+void *realloc(void *p, size_t n);
+void free(void *p);
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintf(const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int puts(const char *s);
+int putchar(int c);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+
+#endif

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel memory set-up and the allocation entry points.
+ *
+ * Physical pages: one bitmap allocator (lib/pagealloc) over the usable RAM the
+ * memory map describes, minus low memory (firmware tables live there) and the
+ * image. Heaps: one lib/heap per CPU, fed with pages from that allocator, so that
+ * malloc never takes a lock; each block records its owner CPU for remote frees.
+ */
+#include "kernel/kmem.h"
+
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/layout.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "lib/heap.h"
+#include "lib/pagealloc.h"
+#include "platform/platform.h"
+#include "toro/toro.h"
+
+/* Below this much free memory after set-up, the kernel refuses to boot. */
+#define KMEM_MIN_FREE (256 * 1024)
+#define LOW_MEMORY (1ull << 20)
+#define EARLY_MAPPED (1ull << 30) /* what entry.S maps */
+
+static struct pagealloc pages;
+static struct heap heaps[KMEM_MAX_CPUS];
+static struct mem_range ranges[KMEM_MAX_RANGES];
+static size_t nranges;
+static struct kstack stacks[16];
+static size_t nstacks;
+
+extern char __image_start[], __image_end[];
+
+size_t kmem_ranges(const struct mem_range **out)
+{
+	*out = ranges;
+	return nranges;
+}
+
+void *kmem_pages_alloc(size_t npages)
+{
+	return (void *)(uintptr_t)pagealloc_alloc(&pages, npages, 1);
+}
+
+void kmem_pages_free(void *p, size_t npages)
+{
+	if (p && pagealloc_free(&pages, (uintptr_t)p, npages))
+		panic("freeing %zu pages at %p that are not allocated", npages, p);
+}
+
+static void *heap_page_alloc(void *ctx, size_t npages)
+{
+	(void)ctx;
+	return kmem_pages_alloc(npages);
+}
+
+static void heap_page_free(void *ctx, void *p, size_t npages)
+{
+	(void)ctx;
+	kmem_pages_free(p, npages);
+}
+
+static _Noreturn void not_enough_memory(uint64_t need)
+{
+	uint64_t have = memmap_ram_bytes(boot_info.memmap, boot_info.memmap_entries);
+
+	printk("not enough memory: need %llu KiB, have %llu KiB\n",
+	       (unsigned long long)(need / 1024), (unsigned long long)(have / 1024));
+	plat_exit(TORO_EXIT_PANIC);
+}
+
+void kmem_init(void)
+{
+	const struct mem_range resv[] = {
+		{ 0, LOW_MEMORY },
+		{ (uintptr_t)__image_start, (uintptr_t)__image_end },
+	};
+	uint64_t image_need = (uintptr_t)__image_end + KMEM_MIN_FREE;
+	bool cut;
+
+	nranges = memmap_usable(boot_info.memmap, boot_info.memmap_entries, resv, 2,
+				ranges, KMEM_MAX_RANGES, &cut);
+	if (cut)
+		printk("kmem: more than %d RAM ranges, using the lowest\n",
+		       KMEM_MAX_RANGES);
+	if (nranges == 0)
+		not_enough_memory(image_need);
+
+	/* The bitmap covers lowest to highest usable page; it goes in the first range
+	 * with room, which must be reachable through the early page tables. */
+	uint64_t base = ranges[0].start, end = ranges[nranges - 1].end;
+	size_t npages = (size_t)((end - base) / PAGE_SIZE);
+	uint64_t bytes = (pagealloc_bitmap_bytes(npages) + PAGE_SIZE - 1) &
+			 ~(uint64_t)4095;
+	uint64_t *bitmap = NULL;
+
+	for (size_t i = 0; i < nranges && !bitmap; i++)
+		if (ranges[i].end - ranges[i].start >= bytes &&
+		    ranges[i].start + bytes <= EARLY_MAPPED)
+			bitmap = (uint64_t *)(uintptr_t)ranges[i].start;
+	if (!bitmap)
+		not_enough_memory(image_need + bytes);
+	pagealloc_init(&pages, base, npages, bitmap);
+	for (size_t i = 0; i < nranges; i++)
+		pagealloc_add_range(&pages, ranges[i].start, ranges[i].end);
+	pagealloc_reserve(&pages, (uintptr_t)bitmap, (uintptr_t)bitmap + bytes);
+	if (pagealloc_free_pages(&pages) * PAGE_SIZE < KMEM_MIN_FREE)
+		not_enough_memory(image_need + bytes);
+
+	kmem_stack_register((uintptr_t)boot_stack_bottom, (uintptr_t)boot_stack_top,
+			    "boot stack");
+	vm_init();
+	for (int cpu = 0; cpu < 1; cpu++) {
+		const struct heap_ops ops = { heap_page_alloc, heap_page_free, NULL };
+
+		heap_init(&heaps[cpu], &ops, (unsigned)cpu);
+	}
+}
+
+void kmem_stack_register(uintptr_t lo, uintptr_t hi, const char *name)
+{
+	KASSERT(nstacks < sizeof(stacks) / sizeof(stacks[0]));
+	stacks[nstacks].lo = lo;
+	stacks[nstacks].hi = hi;
+	stacks[nstacks].name = name;
+	nstacks++;
+}
+
+const struct kstack *kmem_stack_containing(uintptr_t addr)
+{
+	for (size_t i = 0; i < nstacks; i++)
+		if (addr >= stacks[i].lo && addr < stacks[i].hi)
+			return &stacks[i];
+	return NULL;
+}
+
+const struct kstack *kmem_stack_guard_hit(uintptr_t addr)
+{
+	for (size_t i = 0; i < nstacks; i++)
+		if (addr >= stacks[i].lo - PAGE_SIZE && addr < stacks[i].lo)
+			return &stacks[i];
+	return NULL;
+}
+
+/* ---- the application's view -------------------------------------------------- */
+
+void *malloc(size_t n)
+{
+	return heap_alloc(&heaps[pcpu_id()], n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	return heap_calloc(&heaps[pcpu_id()], n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	if (p && heap_block_owner(p) != pcpu_id())
+		panic("realloc(): invalid pointer %p", p);
+	return heap_realloc(&heaps[pcpu_id()], p, n);
+}
+
+void free(void *p)
+{
+	if (!p)
+		return;
+	/* glibc aborts on a bad free; a unikernel stops with a report instead. */
+	if (heap_block_owner(p) != pcpu_id() || heap_free(&heaps[pcpu_id()], p))
+		panic("free(): invalid pointer %p", p);
+}
+
+void *toro_page_alloc(size_t npages)
+{
+	return kmem_pages_alloc(npages);
+}
+
+void toro_page_free(void *p, size_t npages)
+{
+	kmem_pages_free(p, npages);
+}
+
+void toro_memstats(struct toro_memstats *st)
+{
+	struct heap_stats hs;
+
+	st->pages_total = pagealloc_free_pages(&pages) + pagealloc_used_pages(&pages);
+	st->pages_used = pagealloc_used_pages(&pages);
+	st->heap_bytes = 0;
+	st->heap_blocks = 0;
+	for (int cpu = 0; cpu < toro_ncpus(); cpu++) {
+		heap_stats(&heaps[cpu], &hs);
+		st->heap_bytes += hs.bytes_in_use;
+		st->heap_blocks += hs.blocks_in_use;
+	}
+}

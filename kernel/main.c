@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmain: the boot sequence after entry.S, in the order DESIGN.md gives, each step
+ * timestamped (boot_tsc) so that `make bench` can show where boot time goes.
+ */
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "kernel/kmem.h"
+#include "kernel/params.h"
+#include "kernel/printk.h"
+#include "platform/platform.h"
+#include "toro/toro.h"
+
+int main(int argc, char **argv);
+
+static void banner(void)
+{
+	uint64_t ram = memmap_ram_bytes(boot_info.memmap, boot_info.memmap_entries);
+
+	/* Round to the nearest MiB: the VMM keeps a few KiB below 1 MiB for itself. */
+	if (ram >= (16ull << 20))
+		printk("Toro %s: %d CPU%s, %llu MiB\n", TORO_VERSION, toro_ncpus(),
+		       toro_ncpus() == 1 ? "" : "s",
+		       (unsigned long long)((ram + (512 << 10)) >> 20));
+	else
+		printk("Toro %s: %d CPU%s, %llu KiB\n", TORO_VERSION, toro_ncpus(),
+		       toro_ncpus() == 1 ? "" : "s", (unsigned long long)(ram >> 10));
+}
+
+_Noreturn void kmain(uint32_t start_info)
+{
+	plat_uart_init();
+	boot_tsc[BOOT_CONSOLE] = rdtsc();
+	arch_traps_init();
+	plat_pvh_init(start_info);
+	params_init(boot_info.cmdline);
+	if (boot_info.cmdline_cut)
+		printk("warning: command line longer than %d bytes, cut\n",
+		       BOOT_CMDLINE_MAX);
+	if (boot_info.memmap_dropped)
+		printk("warning: %zu memory map entries beyond %d ignored\n",
+		       boot_info.memmap_dropped, BOOT_MEMMAP_MAX);
+	kmem_init();
+	boot_tsc[BOOT_MEMORY] = rdtsc();
+	banner();
+
+	boot_tsc[BOOT_MAIN] = rdtsc();
+	if (toro_param("bootstats"))
+		printk("boot-tsc: entry=%llu longmode=%llu console=%llu memory=%llu main=%llu\n",
+		       (unsigned long long)boot_tsc[BOOT_ENTRY],
+		       (unsigned long long)boot_tsc[BOOT_LONGMODE],
+		       (unsigned long long)boot_tsc[BOOT_CONSOLE],
+		       (unsigned long long)boot_tsc[BOOT_MEMORY],
+		       (unsigned long long)boot_tsc[BOOT_MAIN]);
+	toro_exit(main(params_argc(), params_argv()));
+}
+
+_Noreturn void toro_exit(int code)
+{
+	if (code < 0 || code > 126) {
+		printk("toro: exit code %d is outside 0..126, exiting with 126\n", code);
+		code = 126;
+	}
+	plat_exit(code);
+}
+
+int toro_cpu(void)
+{
+	return 0;
+}
+
+int toro_ncpus(void)
+{
+	return 1;
+}
+
+int toro_getc(void)
+{
+	int c;
+
+	/* Polled until interrupts exist; the UART's FIFO holds what arrives meanwhile
+	 * and QEMU stops sending when it is full, so nothing is lost. */
+	while ((c = plat_uart_getc()) < 0)
+		cpu_relax();
+	return c;
+}

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Options and QEMU command line of `toro run` / `toro test`; see lib/runopts.h for
+ * the exit status convention. Everything here is pure: strings in, strings out, so
+ * it builds in the kernel too and the host tests cover it.
+ */
+#include "lib/runopts.h"
+
+#include "lib/kstring.h"
+#include "toro/errno.h"
+
+#define KIB 1024ull
+#define MIB (1024ull * KIB)
+#define GIB (1024ull * MIB)
+#define TIB (1024ull * GIB)
+
+void runopts_init(struct run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->qemu = RUNOPTS_QEMU;
+	o->mem = RUNOPTS_DEFAULT_MEM;
+	o->cpus = 1;
+}
+
+/* Reads a run of decimal digits; -EINVAL if none, -EOVERFLOW past max. */
+static int parse_digits(const char **sp, uint64_t max, uint64_t *val)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (v > (max - d) / 10)
+			return -EOVERFLOW;
+		v = v * 10 + d;
+	}
+	*sp = s;
+	*val = v;
+	return 0;
+}
+
+int runopts_parse_size(const char *s, uint64_t *bytes)
+{
+	uint64_t v, mult = 1;
+	int err;
+
+	err = parse_digits(&s, UINT64_MAX, &v);
+	if (err)
+		return err;
+	switch (*s) {
+	case 'k':
+	case 'K':
+		mult = KIB;
+		break;
+	case 'm':
+	case 'M':
+		mult = MIB;
+		break;
+	case 'g':
+	case 'G':
+		mult = GIB;
+		break;
+	case 't':
+	case 'T':
+		mult = TIB;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (mult != 1 && *++s != '\0')
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -EOVERFLOW;
+	*bytes = v * mult;
+	return 0;
+}
+
+int runopts_parse_cpus(const char *s, unsigned int *cpus)
+{
+	uint64_t v;
+	int err;
+
+	err = parse_digits(&s, UINT64_MAX, &v);
+	if (err)
+		return err;
+	if (*s != '\0')
+		return -EINVAL;
+	if (v < 1 || v > RUNOPTS_MAX_CPUS)
+		return -ERANGE;
+	*cpus = (unsigned int)v;
+	return 0;
+}
+
+int runopts_parse_seconds(const char *s, uint64_t *ms)
+{
+	uint64_t whole, frac = 0;
+	int err, digits = 0;
+
+	err = parse_digits(&s, RUNOPTS_MAX_TIMEOUT_MS / 1000, &whole);
+	if (err)
+		return err == -EOVERFLOW ? -ERANGE : err;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		/* Milliseconds are plenty for a timeout: later digits are dropped. */
+		for (; *s >= '0' && *s <= '9'; s++, digits++)
+			if (digits < 3)
+				frac = frac * 10 + (uint64_t)(*s - '0');
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	if (whole * 1000 + frac == 0)
+		return -ERANGE;
+	*ms = whole * 1000 + frac;
+	return 0;
+}
+
+/* Writes v in decimal at buf[*pos], NUL-terminated; false when it does not fit. */
+static bool put_u64(char *buf, size_t len, size_t *pos, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (len - *pos < (size_t)n + 1)
+		return false;
+	while (n)
+		buf[(*pos)++] = tmp[--n];
+	buf[*pos] = '\0';
+	return true;
+}
+
+int runopts_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t unit; /* bytes per unit */
+		char suffix; /* what QEMU's size syntax calls it */
+	} units[] = { { TIB, 'T' }, { GIB, 'G' }, { MIB, 'M' }, { KIB, 'K' }, { 1, 'B' } };
+	size_t pos = 0;
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (bytes % units[i].unit != 0)
+			continue;
+		/* QEMU reads a bare number as MiB, so even bytes get a suffix. */
+		if (!put_u64(buf, len, &pos, bytes / units[i].unit) || len - pos < 2)
+			return -ENOSPC;
+		buf[pos++] = units[i].suffix;
+		buf[pos] = '\0';
+		return 0;
+	}
+	return -ENOSPC; /* not reached: every size is a multiple of 1 */
+}
+
+/* The option that takes a value, or NULL; *val is set if it came as --opt=val. */
+static const char *match_opt(const char *arg, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) != 0)
+		return NULL;
+	if (arg[n] == '\0') {
+		*val = NULL;
+		return name;
+	}
+	if (arg[n] == '=') {
+		*val = arg + n + 1;
+		return name;
+	}
+	return NULL;
+}
+
+/* Sets one valued option; *why names the problem on error. */
+static int set_opt(struct run_opts *o, const char *name, const char *val,
+		   const char **why)
+{
+	uint64_t v;
+	int err;
+
+	if (strcmp(name, "--cpus") == 0) {
+		if (runopts_parse_cpus(val, &o->cpus)) {
+			*why = "--cpus: expected a number from 1 to 64";
+			return -EINVAL;
+		}
+	} else if (strcmp(name, "--mem") == 0) {
+		err = runopts_parse_size(val, &v);
+		if (err) {
+			*why = "--mem: expected bytes or a K/M/G/T suffix, e.g. 512M";
+			return -EINVAL;
+		}
+		if (v < RUNOPTS_MIN_MEM || v > RUNOPTS_MAX_MEM) {
+			*why = "--mem: must be from 1M to 1T";
+			return -EINVAL;
+		}
+		if (v % RUNOPTS_MEM_ALIGN) {
+			*why = "--mem: must be a multiple of 4K";
+			return -EINVAL;
+		}
+		o->mem = v;
+	} else if (strcmp(name, "--timeout") == 0) {
+		if (runopts_parse_seconds(val, &o->timeout_ms)) {
+			*why = "--timeout: expected seconds above 0, e.g. 30 or 2.5";
+			return -EINVAL;
+		}
+		o->timeout_set = true;
+	} else { /* --machine */
+		if (val[0] == '\0') {
+			*why = "--machine: expected options, e.g. acpi=off";
+			return -EINVAL;
+		}
+		o->machine = val;
+	}
+	return 0;
+}
+
+static bool has_blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\n')
+			return true;
+	return false;
+}
+
+int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char **why,
+		  const char **bad)
+{
+	static const char *const valued[] = { "--cpus", "--mem", "--timeout",
+					      "--machine" };
+
+	*why = NULL;
+	*bad = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i], *name = NULL, *val = NULL;
+
+		if (strcmp(arg, "--") == 0) {
+			o->args = argv + i + 1;
+			o->nargs = argc - i - 1;
+			/* A word with blanks is passed in double quotes, and the kernel
+			 * command line has no way to escape a quote inside quotes. */
+			for (int k = 0; k < o->nargs; k++)
+				if (has_blank(o->args[k]) && strchr(o->args[k], '"')) {
+					*why = "a kernel argument cannot hold both blanks and "
+					       "double quotes";
+					*bad = o->args[k];
+					return -EINVAL;
+				}
+			break;
+		}
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			o->help = true;
+			return 0;
+		}
+		if (arg[0] != '-' || arg[1] == '\0') {
+			if (o->image) {
+				*why = "only one image can be given";
+				*bad = arg;
+				return -EINVAL;
+			}
+			o->image = arg;
+			continue;
+		}
+		if (strcmp(arg, "--dry-run") == 0) {
+			o->dry_run = true;
+			continue;
+		}
+		for (size_t j = 0; j < sizeof(valued) / sizeof(valued[0]) && !name; j++)
+			name = match_opt(arg, valued[j], &val);
+		if (!name) {
+			*why = "unknown option";
+			*bad = arg;
+			return -EINVAL;
+		}
+		if (!val) {
+			if (i + 1 >= argc) {
+				*why = "option needs a value";
+				*bad = arg;
+				return -EINVAL;
+			}
+			val = argv[++i];
+		}
+		if (set_opt(o, name, val, why)) {
+			*bad = val;
+			return -EINVAL;
+		}
+	}
+	if (!o->image) {
+		*why = "no image given";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Adds one argument. */
+static void add_arg(struct runopts_argv *a, const char *s, bool *full)
+{
+	if (a->argc >= RUNOPTS_MAX_ARGV - 1) {
+		*full = true;
+		return;
+	}
+	a->argv[a->argc++] = s;
+	a->argv[a->argc] = NULL;
+}
+
+/* Appends n bytes to the string being built in buf (at most one at a time). */
+static void buf_add(struct runopts_argv *a, const char *s, size_t n, bool *full)
+{
+	/* Keep a byte for the NUL. */
+	if (RUNOPTS_ARGV_BUF - a->used < n + 1) {
+		*full = true;
+		return;
+	}
+	memcpy(a->buf + a->used, s, n);
+	a->used += n;
+}
+
+/* Ends the string begun at `start` and adds it as an argument. */
+static void buf_finish(struct runopts_argv *a, size_t start, bool *full)
+{
+	if (*full)
+		return;
+	a->buf[a->used++] = '\0';
+	add_arg(a, a->buf + start, full);
+}
+
+int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
+{
+	static const char *const fixed[] = {
+		"-cpu", "max",	      "-nodefaults", "-no-user-config", "-display",
+		"none", "-no-reboot", "-serial",     "stdio",		"-device"
+	};
+	char num[24];
+	size_t start, pos;
+	bool full = false;
+
+	a->argc = 0;
+	a->used = 0;
+	a->argv[0] = NULL;
+
+	add_arg(a, o->qemu, &full);
+	add_arg(a, "-M", &full);
+	start = a->used;
+	buf_add(a, "microvm", 7, &full);
+	if (o->machine) {
+		buf_add(a, ",", 1, &full);
+		buf_add(a, o->machine, strlen(o->machine), &full);
+	}
+	buf_finish(a, start, &full);
+	add_arg(a, "-accel", &full);
+	add_arg(a, o->kvm ? "kvm" : "tcg", &full);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		add_arg(a, fixed[i], &full);
+	/* See lib/runopts.h for why the guest's exit port sits at 0xf4. */
+	add_arg(a, "isa-debug-exit,iobase=0xf4,iosize=4", &full);
+
+	add_arg(a, "-smp", &full);
+	start = a->used;
+	pos = 0;
+	put_u64(num, sizeof(num), &pos, o->cpus);
+	buf_add(a, num, strlen(num), &full);
+	buf_finish(a, start, &full);
+
+	add_arg(a, "-m", &full);
+	if (runopts_format_size(o->mem, num, sizeof(num)))
+		return -E2BIG;
+	start = a->used;
+	buf_add(a, num, strlen(num), &full);
+	buf_finish(a, start, &full);
+
+	add_arg(a, "-kernel", &full);
+	add_arg(a, o->image, &full);
+	if (o->nargs > 0) {
+		add_arg(a, "-append", &full);
+		start = a->used;
+		for (int i = 0; i < o->nargs; i++) {
+			/* Blanks survive as one word in double quotes, which the
+			 * kernel's parser removes ("key=a b" or "a b"). */
+			bool blanks = has_blank(o->args[i]);
+
+			if (i > 0)
+				buf_add(a, " ", 1, &full);
+			if (blanks)
+				buf_add(a, "\"", 1, &full);
+			buf_add(a, o->args[i], strlen(o->args[i]), &full);
+			if (blanks)
+				buf_add(a, "\"", 1, &full);
+		}
+		buf_finish(a, start, &full);
+	}
+	return full ? -E2BIG : 0;
+}
+
+enum runopts_status runopts_map_status(int status, int *code)
+{
+	if (status >= 3 && status <= 255 && (status & 1)) {
+		*code = (status - 3) / 2;
+		return RUNOPTS_GUEST_EXIT;
+	}
+	if (status == 0)
+		return RUNOPTS_GUEST_RESET;
+	return RUNOPTS_QEMU_FAILED;
+}
+
+/* Characters a POSIX shell takes literally outside quotes. */
+static bool plain_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c != '\0' && strchr("@%+=:,./-_", c) != NULL);
+}
+
+int runopts_shell_quote(const char *s, char *buf, size_t len)
+{
+	size_t pos = 0, i;
+	bool plain = s[0] != '\0';
+
+	for (i = 0; s[i] && plain; i++)
+		plain = plain_char(s[i]);
+	if (plain) {
+		if (strlen(s) + 1 > len)
+			return -ENOSPC;
+		memcpy(buf, s, strlen(s) + 1);
+		return 0;
+	}
+	/* Inside single quotes only ' is special: end the quote, escape it, reopen. */
+	if (len < 3)
+		return -ENOSPC;
+	buf[pos++] = '\'';
+	for (i = 0; s[i]; i++) {
+		const char *piece = s[i] == '\'' ? "'\\''" : NULL;
+		size_t n = piece ? 4 : 1;
+
+		if (len - pos < n + 2)
+			return -ENOSPC;
+		if (piece)
+			memcpy(buf + pos, piece, n);
+		else
+			buf[pos] = s[i];
+		pos += n;
+	}
+	buf[pos++] = '\'';
+	buf[pos] = '\0';
+	return 0;
+}

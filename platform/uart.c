@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * 16550 UART on COM1 (I/O port 0x3f8), polled. Register layout from the National
+ * Semiconductor PC16550D data sheet. QEMU microvm and Firecracker both provide it.
+ */
+#include "platform/platform.h"
+
+#include "arch/x86_64/cpu.h"
+
+#define COM1 0x3f8
+#define UART_RBR 0 /* R: receive buffer (DLAB=0) */
+#define UART_THR 0 /* W: transmit holding (DLAB=0) */
+#define UART_DLL 0 /* R/W: divisor latch low (DLAB=1) */
+#define UART_IER 1 /* R/W: interrupt enable (DLAB=0) */
+#define UART_DLM 1 /* R/W: divisor latch high (DLAB=1) */
+#define UART_LCR 3 /* R/W: line control */
+#define UART_MCR 4 /* R/W: modem control */
+#define UART_LSR 5 /* R: line status */
+#define LCR_8N1 0x03
+#define LCR_DLAB (1u << 7)
+#define MCR_DTR_RTS 0x03
+#define LSR_DR (1u << 0) /* data ready */
+#define LSR_THRE (1u << 5) /* transmit holding register empty */
+
+/* Upper bound on polls of a stuck transmitter before we drop the byte. */
+#define UART_TX_SPINS 100000
+
+void plat_uart_init(void)
+{
+	outb(COM1 + UART_IER, 0);
+	outb(COM1 + UART_LCR, LCR_DLAB);
+	outb(COM1 + UART_DLL, 1); /* 115200 baud */
+	outb(COM1 + UART_DLM, 0);
+	outb(COM1 + UART_LCR, LCR_8N1);
+	/* FCR is left alone: changing the FIFO enable bit empties the receive FIFO,
+	 * and input may already be waiting (QEMU delivers stdin from the start). */
+	outb(COM1 + UART_MCR, MCR_DTR_RTS);
+}
+
+static void uart_putc(char c)
+{
+	/* Never wait forever: a machine without a UART reads 0xff, which has THRE set,
+	 * but a broken one might not. */
+	for (int i = 0; i < UART_TX_SPINS && !(inb(COM1 + UART_LSR) & LSR_THRE); i++)
+		cpu_relax();
+	outb(COM1 + UART_THR, (uint8_t)c);
+}
+
+void plat_uart_write(const char *s, size_t n)
+{
+	while (n--)
+		uart_putc(*s++);
+}
+
+int plat_uart_getc(void)
+{
+	uint8_t lsr = inb(COM1 + UART_LSR);
+
+	/* 0xff: no UART at all (nothing decodes the port). */
+	if (lsr == 0xff || !(lsr & LSR_DR))
+		return -1;
+	return inb(COM1 + UART_RBR);
+}

@@ -1,0 +1,184 @@
+#!/bin/sh
+# Integration tests: real QEMU through `toro run`, checked from the outside the way
+# a user sees them (console output, exit status, processes left behind).
+# Prints `ok N name` / `not ok N name` and ends with `N passed, N failed`.
+set -u
+O=${O:-build}
+toro="$O/toro"
+hello="$O/examples/hello.elf"
+probe="$O/tests/integration/probe.elf"
+faults="$O/tests/guest/exceptions.elf"
+out=$(mktemp)
+n=0 passed=0 failed=0
+trap 'rm -f "$out"' EXIT
+
+ok() {
+	n=$((n + 1))
+	passed=$((passed + 1))
+	echo "ok $n $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $1"
+	shift
+	for why in "$@"; do echo "# $why"; done
+	echo "# output:"
+	sed 's/^/#   /' "$out" | tail -n 40
+}
+
+# expect NAME STATUS PATTERN... -- toro run arguments
+# Runs `toro run`, then checks its exit status and that every pattern (grep -E)
+# appears in what it printed (stdout and stderr together).
+expect() {
+	name=$1 want=$2
+	shift 2
+	pats=""
+	while [ "$1" != "--" ]; do
+		pats="$pats
+$1"
+		shift
+	done
+	shift
+	"$toro" run "$@" </dev/null >"$out" 2>&1
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		not_ok "$name" "exit status $rc, expected $want"
+		return
+	fi
+	missing=$(echo "$pats" | while IFS= read -r p; do
+		[ -z "$p" ] || grep -Eq -- "$p" "$out" || echo "$p"
+	done)
+	if [ -n "$missing" ]; then
+		not_ok "$name" "missing from the output: $missing"
+		return
+	fi
+	ok "$name"
+}
+
+# QEMU processes started for one of our images (none must survive a test).
+qemu_of() {
+	pgrep -f "qemu-system-x86_64.*$1" || true
+}
+
+greeting='^Hello from Toro on CPU 0$'
+banner='^Toro [0-9.]+: 1 CPU, '
+
+# --- booting hello ------------------------------------------------------------
+expect "hello: defaults" 0 "$greeting" "${banner}128 MiB" -- "$hello"
+expect "hello: acpi=off" 0 "$greeting" -- "$hello" --machine acpi=off
+expect "hello: --mem 128M" 0 "$greeting" "${banner}128 MiB" -- "$hello" --mem 128M
+expect "hello: --mem 1G" 0 "$greeting" "${banner}1024 MiB" -- "$hello" --mem 1G
+
+# The smallest RAM: the kernel says how much it needs; that much must boot, and
+# 4 KiB less must not.
+"$toro" run "$hello" --mem 1200K </dev/null >"$out" 2>&1
+need=$(sed -nE 's/^not enough memory: need ([0-9]+) KiB.*/\1/p' "$out")
+if [ -n "$need" ]; then
+	ok "the kernel states the memory it needs (${need} KiB)"
+	need=$(((need + 3) / 4 * 4))
+	expect "hello boots with exactly that (--mem ${need}K)" 0 "$greeting" -- "$hello" \
+		--mem "${need}K"
+	expect "hello refuses 4 KiB less" 70 '^not enough memory' -- "$hello" \
+		--mem "$((need - 4))K"
+else
+	not_ok "the kernel states the memory it needs"
+fi
+expect "hello: bootstats prints the phase timestamps" 0 \
+	'^boot-tsc: entry=[0-9]+ longmode=[0-9]+ console=[0-9]+ memory=[0-9]+ main=[0-9]+$' \
+	-- "$hello" -- bootstats
+
+
+# --- exit codes ---------------------------------------------------------------
+expect "main's return value is the exit status" 5 -- "$probe" -- exit=5
+expect "exit code 126 is the largest" 126 -- "$probe" -- exit=126
+expect "out-of-range exit codes become 126 with a warning" 126 \
+	'exit code 300 is outside 0..126' -- "$probe" -- exit=300
+expect "negative exit codes become 126" 126 -- "$probe" -- exit=-1
+expect "application arguments after a second --" 0 '^argv\[1\]=one$' \
+	'^argv\[2\]=two words$' -- "$probe" -- args -- one "two words"
+
+# --- timeouts and signals -----------------------------------------------------
+start=$(date +%s%N)
+expect "--timeout 2 stops a VM that never exits with 124" 124 'spinning' \
+	'timeout' -- "$probe" --timeout 2 -- spin
+took=$((($(date +%s%N) - start) / 1000000))
+if [ "$took" -le 3000 ]; then
+	ok "the timeout took ${took} ms (at most 3000)"
+else
+	not_ok "the timeout took ${took} ms (at most 3000)"
+fi
+if [ -z "$(qemu_of "$probe")" ]; then ok "no QEMU left after the timeout"; else
+	not_ok "no QEMU left after the timeout" "still running: $(qemu_of "$probe")"
+fi
+
+# Ctrl-C: SIGINT to toro stops QEMU and exits 130. Wait for the guest to be up.
+"$toro" run "$probe" -- spin </dev/null >"$out" 2>&1 &
+pid=$!
+i=0
+while ! grep -q spinning "$out" && [ $i -lt 600 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+kill -INT $pid
+wait $pid
+rc=$?
+if [ $rc -eq 130 ] && [ -z "$(qemu_of "$probe")" ]; then
+	ok "Ctrl-C stops the VM, exits 130, leaves no QEMU"
+else
+	not_ok "Ctrl-C stops the VM, exits 130, leaves no QEMU" "exit $rc" \
+		"left: $(qemu_of "$probe")"
+fi
+
+# --- console input ------------------------------------------------------------
+printf 'hello toro\n' | "$toro" run "$probe" --timeout 60 -- echo >"$out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^echo: hello toro$' "$out"; then
+	ok "console input reaches the guest"
+else
+	not_ok "console input reaches the guest" "exit $rc"
+fi
+
+# --- exception reports --------------------------------------------------------
+report='^exception: '
+expect "NULL dereference: report names the function" 70 \
+	"${report}page fault \(#PF\) at 0x[0-9a-f]+ in fault_null_deref\+" \
+	'NULL pointer dereference' '^  rax [0-9a-f]{16} rbx' \
+	'#1 +0x[0-9a-f]+ main\+' -- "$faults" -- fault=null
+expect "stack overflow hits the guard page" 70 "${report}page fault" \
+	'stack overflow: hit the guard page below the boot stack' \
+	'#0 +0x[0-9a-f]+ fault_recurse\+' -- "$faults" -- fault=stack
+expect "write to read-only data faults" 70 'protection violation on write' \
+	'fault_write_rodata\+' -- "$faults" -- fault=write_rodata
+expect "executing data faults (NX)" 70 'protection violation on instruction fetch' \
+	'#1 +0x[0-9a-f]+ fault_exec_data\+' -- "$faults" -- fault=exec_data
+expect "invalid opcode" 70 "${report}invalid opcode \(#UD\).* in fault_invalid_opcode\+" \
+	-- "$faults" -- fault=ud
+expect "divide error" 70 "${report}divide error \(#DE\).* in fault_divide" \
+	-- "$faults" -- fault=div
+expect "general protection fault" 70 \
+	"${report}general protection fault \(#GP\).* in fault_general_protection\+" \
+	-- "$faults" -- fault=gp
+expect "panic prints file:line and a backtrace" 70 \
+	'^panic: tests/guest/exceptions/main.c:[0-9]+: deliberate panic with value 42$' \
+	'#0 +0x[0-9a-f]+ fault_panic\+' -- "$faults" -- fault=panic
+expect "KASSERT failure panics" 70 'assertion failed: x == 1' -- "$faults" -- fault=assert
+
+# --- the runner itself ----------------------------------------------------------
+expect "a missing image is a clear error" 2 'cannot open .*nonexistent.elf' \
+	-- "$O/nonexistent.elf"
+expect "an image larger than --mem is refused before boot" 2 \
+	'loads up to [0-9]+ KiB of guest memory; --mem must be larger' -- "$hello" --mem 1M
+TORO_QEMU=/nonexistent/qemu expect "a missing QEMU is a clear error" 127 \
+	'/nonexistent/qemu' -- "$hello"
+expect "a bad --mem is a usage error" 2 'mem' -- "$hello" --mem lots
+
+# --- build outputs --------------------------------------------------------------
+if grep -q ' T main$' "$O/examples/hello.sym" && grep -q '<main>:' "$O/examples/hello.asm"
+then ok "hello.sym and hello.asm are written next to the image"
+else not_ok "hello.sym and hello.asm are written next to the image"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
