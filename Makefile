@@ -134,7 +134,8 @@ all: $(IMAGES) $(HOST_TOOLS) $(HOST_TESTS) $(O)/bench/floor.elf $(O)/bench/bootb
 deps:
 	$(Q)sh scripts/deps.sh
 
-run: deps all
+run: deps
+	$(Q)$(MAKE) -s --no-print-directory $(O)/examples/hello.elf $(O)/toro
 	$(O)/toro run $(O)/examples/hello.elf
 
 test: deps
@@ -152,7 +153,9 @@ FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
 	$(Q)O=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/test.sh fuzz
 
-bench: deps all
+bench: deps
+	$(Q)$(MAKE) -s --no-print-directory $(O)/examples/hello.elf $(O)/toro $(O)/bench/floor.elf \
+		$(O)/bench/bootbench
 	$(Q)$(O)/bench/bootbench --toro $(O)/toro --image $(O)/examples/hello.elf \
 		--floor $(O)/bench/floor.elf
 
