@@ -1,25 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The console half of the small C library applications get (the heap is in kmem). */
+/* The console half of the small C library applications get (the heap is in kmem,
+ * printf in printk.c). */
 #include "kernel/printk.h"
 #include "lib/fmt.h"
 #include "lib/kstring.h"
 #include "toro/toro.h"
-
-int vprintf(const char *fmt, va_list ap)
-{
-	return vprintk(fmt, ap);
-}
-
-int printf(const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vprintk(fmt, ap);
-	va_end(ap);
-	return n;
-}
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {

@@ -34,3 +34,7 @@ int printk(const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+/* The application's printf is the kernel's printk: one console, one formatter. */
+int printf(const char *fmt, ...) __attribute__((alias("printk")));
+int vprintf(const char *fmt, va_list ap) __attribute__((alias("vprintk")));

@@ -34,9 +34,10 @@ _start32:
 	movl %eax, %ebp
 	movl $__bss_end, %ecx
 	subl %eax, %ecx
+	shrl $2, %ecx		/* .bss is page aligned at both ends */
 	xorl %eax, %eax
-	xchgl %ebp, %edi	/* rep stosb wants the destination in %edi */
-	rep stosb
+	xchgl %ebp, %edi	/* rep stosl wants the destination in %edi */
+	rep stosl
 	movl %ebp, boot_tsc
 	movl %esi, boot_tsc + 4
 	movl %ebx, boot_start_info

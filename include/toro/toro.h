@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "toro/errno.h"
+#include "toro/string.h"
 
 /* Ends the VM with `code` (0..126; other values become 126 with a warning). */
 _Noreturn void toro_exit(int code);
@@ -56,14 +57,5 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int puts(const char *s);
 int putchar(int c);
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strchr(const char *s, int c);
 
 #endif
