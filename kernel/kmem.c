@@ -13,6 +13,7 @@
 #include "arch/x86_64/layout.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "lib/heap.h"
 #include "lib/pagealloc.h"
 #include "platform/platform.h"
@@ -127,20 +128,37 @@ void kmem_stack_register(uintptr_t lo, uintptr_t hi, const char *name)
 	nstacks++;
 }
 
+static bool in_stack(const struct kstack *s, uintptr_t a)
+{
+	return a >= s->lo && a < s->hi;
+}
+
+/* The guard page is the unmapped page just below the stack. */
+static bool in_guard(const struct kstack *s, uintptr_t a)
+{
+	return a >= s->lo - PAGE_SIZE && a < s->lo;
+}
+
+/* The registered stacks, then the running thread's. */
+static const struct kstack *stack_find(uintptr_t a,
+				       bool (*match)(const struct kstack *, uintptr_t))
+{
+	const struct kstack *t = sched_current_stack();
+
+	for (size_t i = 0; i < nstacks; i++)
+		if (match(&stacks[i], a))
+			return &stacks[i];
+	return t && match(t, a) ? t : NULL;
+}
+
 const struct kstack *kmem_stack_containing(uintptr_t addr)
 {
-	for (size_t i = 0; i < nstacks; i++)
-		if (addr >= stacks[i].lo && addr < stacks[i].hi)
-			return &stacks[i];
-	return NULL;
+	return stack_find(addr, in_stack);
 }
 
 const struct kstack *kmem_stack_guard_hit(uintptr_t addr)
 {
-	for (size_t i = 0; i < nstacks; i++)
-		if (addr >= stacks[i].lo - PAGE_SIZE && addr < stacks[i].lo)
-			return &stacks[i];
-	return NULL;
+	return stack_find(addr, in_guard);
 }
 
 /* ---- the application's view -------------------------------------------------- */

@@ -8,7 +8,11 @@
 #include "arch/x86_64/layout.h"
 #include "kernel/kmem.h"
 #include "kernel/params.h"
+#include "kernel/percpu.h"
+#include "kernel/sched.h"
 #include "kernel/printk.h"
+#include "platform/clock.h"
+#include "platform/lapic.h"
 #include "platform/platform.h"
 #include "toro/toro.h"
 
@@ -30,6 +34,7 @@ static void banner(void)
 
 _Noreturn void kmain(uint32_t start_info)
 {
+	pcpu_init(0);
 	plat_uart_init();
 	boot_tsc[BOOT_CONSOLE] = rdtsc();
 	arch_traps_init();
@@ -44,6 +49,9 @@ _Noreturn void kmain(uint32_t start_info)
 	kmem_init();
 	boot_tsc[BOOT_MEMORY] = rdtsc();
 	banner();
+	clock_init();
+	lapic_init(true);
+	sched_init_cpu();
 
 	boot_tsc[BOOT_MAIN] = rdtsc();
 	if (toro_param("bootstats"))
@@ -53,7 +61,7 @@ _Noreturn void kmain(uint32_t start_info)
 		       (unsigned long long)boot_tsc[BOOT_CONSOLE],
 		       (unsigned long long)boot_tsc[BOOT_MEMORY],
 		       (unsigned long long)boot_tsc[BOOT_MAIN]);
-	toro_exit(main(params_argc(), params_argv()));
+	sched_thread_exit(main(params_argc(), params_argv()));
 }
 
 _Noreturn void toro_exit(int code)
@@ -67,7 +75,7 @@ _Noreturn void toro_exit(int code)
 
 int toro_cpu(void)
 {
-	return 0;
+	return pcpu_id();
 }
 
 int toro_ncpus(void)

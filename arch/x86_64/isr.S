@@ -49,6 +49,22 @@ isr\vec:
 	stub 30, 1
 	stub 31, 0
 
+	/*
+	 * Vectors 32..255 (interrupts): 16 bytes each from irq_stubs, so the IDT
+	 * set-up computes their addresses instead of listing 224 labels.
+	 */
+	.balign 16
+	.globl irq_stubs
+irq_stubs:
+	.set vec, 32
+	.rept 224
+	.balign 16
+	pushq $0
+	pushq $vec
+	jmp isr_common
+	.set vec, vec + 1
+	.endr
+
 isr_common:
 	pushq %rax
 	pushq %rbx

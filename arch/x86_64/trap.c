@@ -16,10 +16,13 @@
 #include <stdbool.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/irq.h"
 #include "arch/x86_64/layout.h"
 #include "kernel/kmem.h"
 #include "kernel/ksyms.h"
+#include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "platform/platform.h"
 
 #define GDT_KERNEL_CODE 0x08
@@ -56,6 +59,7 @@ static uint64_t gdt[5];
 static struct idt_gate idt[256];
 static char ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(PAGE_SIZE)));
 extern const uint64_t isr_table[32];
+extern const char irq_stubs[];
 
 static const char *const exception_names[32] = {
 	"divide error (#DE)",
@@ -140,6 +144,9 @@ void arch_traps_init(void)
 	/* #DB and #BP stay on the current stack: the debugger will resume from them. */
 	for (int v = 0; v < 32; v++)
 		set_gate(v, isr_table[v], v == 1 || v == 3 ? 0 : 1);
+	/* Interrupts run on the interrupted thread's stack; stubs are 16 bytes apart. */
+	for (int v = 32; v < 256; v++)
+		set_gate(v, (uintptr_t)irq_stubs + (uintptr_t)(v - 32) * 16, 0);
 	p.limit = sizeof(idt) - 1;
 	p.base = (uintptr_t)idt;
 	lidt(&p);
@@ -305,12 +312,16 @@ static void explain_page_fault(const struct trap_frame *f, uintptr_t cr2)
 
 static int in_trap;
 
-/* Called by isr_common with the saved state. Never returns for now. */
+/* Called by isr_common with the saved state. Exceptions never return for now. */
 void trap_dispatch(struct trap_frame *f)
 {
 	uintptr_t cr2 = read_cr2();
 	char sym[96];
 
+	if (f->vector >= 32) {
+		irq_dispatch(f);
+		return;
+	}
 	if (in_trap++) {
 		/* A fault while reporting one: say the minimum and stop. */
 		printk("\nnested exception %lu at %#lx while reporting; stopping\n",
@@ -321,6 +332,12 @@ void trap_dispatch(struct trap_frame *f)
 	printk("\nexception: %s at %#lx in %s, error code %#lx\n",
 	       f->vector < 32 ? exception_names[f->vector] : "unknown", f->rip, sym,
 	       f->error);
+	struct thread *th = sched_current();
+
+	if (th && th->id)
+		printk("  in thread %d on CPU %d\n", th->id, pcpu_id());
+	else
+		printk("  in the main thread on CPU %d\n", pcpu_id());
 	if (f->vector == 14)
 		explain_page_fault(f, cr2);
 	arch_print_registers(f);

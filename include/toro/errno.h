@@ -10,6 +10,7 @@
 #ifdef TORO_KERNEL
 #define EPERM 1 /* operation not permitted */
 #define ENOENT 2 /* no such file or directory */
+#define ESRCH 3 /* no such thread */
 #define EINTR 4 /* interrupted call */
 #define EIO 5 /* I/O error, or a broken device */
 #define E2BIG 7 /* argument list too long */
@@ -23,6 +24,7 @@
 #define EINVAL 22 /* invalid argument */
 #define ENOSPC 28 /* no space left */
 #define ERANGE 34 /* result out of range */
+#define EDEADLK 35 /* would deadlock */
 #define ENOSYS 38 /* not implemented */
 #define EOVERFLOW 75 /* value too large */
 #define ETIMEDOUT 110 /* timed out */

@@ -23,6 +23,22 @@ int toro_cpu(void);
 int toro_ncpus(void);
 
 /*
+ * Threads. A thread runs on the CPU it is created on until it returns or calls
+ * toro_thread_exit; scheduling is cooperative (it runs until it yields, sleeps or
+ * waits). `stack` is its stack size in bytes (0: 64 KiB), with a guard page below.
+ * Returns a thread id (> 0) or -errno. Every thread must be joined, which frees it.
+ */
+int toro_thread_create(int (*fn)(void *), void *arg, int cpu, size_t stack);
+int toro_thread_join(int id, int *exit_code);
+_Noreturn void toro_thread_exit(int code);
+void toro_yield(void);
+
+/* Nanoseconds since boot (monotonic, the same clock on every CPU). */
+uint64_t toro_now_ns(void);
+/* Sleeps at least ns nanoseconds; other threads of the CPU run meanwhile. */
+void toro_sleep_ns(uint64_t ns);
+
+/*
  * The value of a `key=value` kernel parameter ("" for a bare `key`), or NULL when
  * the command line does not have it. The last occurrence wins.
  */

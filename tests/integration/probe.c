@@ -5,6 +5,7 @@
  *   spin     never exit (for timeouts and Ctrl-C)
  *   echo     read one line from the console and print it back as "echo: <line>"
  *   args     print main's arguments, one per line
+ *   thread_fault=null|stack   fault inside a second thread
  */
 #include <toro/toro.h>
 
@@ -15,6 +16,25 @@ static int to_int(const char *s)
 	for (s += neg; *s >= '0' && *s <= '9'; s++)
 		v = v * 10 + (*s - '0');
 	return neg ? -v : v;
+}
+
+static volatile int depth_limit = 1 << 30;
+
+__attribute__((noinline)) static int thread_recurse(int depth)
+{
+	volatile char pad[256];
+
+	pad[0] = (char)depth;
+	if (depth >= depth_limit)
+		return 0;
+	return thread_recurse(depth + 1) + pad[0];
+}
+
+static int faulting_thread(void *arg)
+{
+	if (arg)
+		return thread_recurse(0);
+	return *(volatile int *)0;
 }
 
 int main(int argc, char **argv)
@@ -39,6 +59,14 @@ int main(int argc, char **argv)
 		printf("spinning\n");
 		for (;;)
 			__asm__ volatile("pause");
+	}
+	v = toro_param("thread_fault");
+	if (v) {
+		int id = toro_thread_create(faulting_thread,
+					    (void *)(uintptr_t)!strcmp(v, "stack"), 0, 0);
+
+		printf("created thread %d\n", id);
+		toro_thread_join(id, NULL);
 	}
 	v = toro_param("exit");
 	return v ? to_int(v) : 0;

@@ -72,16 +72,16 @@ expect "hello: --mem 128M" 0 "$greeting" "${banner}128 MiB" -- "$hello" --mem 12
 expect "hello: --mem 1G" 0 "$greeting" "${banner}1024 MiB" -- "$hello" --mem 1G
 
 # The smallest RAM: the kernel says how much it needs; that much must boot, and
-# 4 KiB less must not.
+# 8 KiB less must not (QEMU rounds guest RAM up to a multiple of 8 KiB).
 "$toro" run "$hello" --mem 1200K </dev/null >"$out" 2>&1
 need=$(sed -nE 's/^not enough memory: need ([0-9]+) KiB.*/\1/p' "$out")
 if [ -n "$need" ]; then
 	ok "the kernel states the memory it needs (${need} KiB)"
-	need=$(((need + 3) / 4 * 4))
+	need=$(((need + 7) / 8 * 8))
 	expect "hello boots with exactly that (--mem ${need}K)" 0 "$greeting" -- "$hello" \
 		--mem "${need}K"
-	expect "hello refuses 4 KiB less" 70 '^not enough memory' -- "$hello" \
-		--mem "$((need - 4))K"
+	expect "hello refuses 8 KiB less" 70 '^not enough memory' -- "$hello" \
+		--mem "$((need - 8))K"
 else
 	not_ok "the kernel states the memory it needs"
 fi
@@ -144,7 +144,7 @@ fi
 report='^exception: '
 expect "NULL dereference: report names the function" 70 \
 	"${report}page fault \(#PF\) at 0x[0-9a-f]+ in fault_null_deref\+" \
-	'NULL pointer dereference' '^  rax [0-9a-f]{16} rbx' \
+	'NULL pointer dereference' '^  rax [0-9a-f]{16} rbx' '^  in the main thread on CPU 0$' \
 	'#1 +0x[0-9a-f]+ main\+' -- "$faults" -- fault=null
 expect "stack overflow hits the guard page" 70 "${report}page fault" \
 	'stack overflow: hit the guard page below the boot stack' \
@@ -163,6 +163,12 @@ expect "general protection fault" 70 \
 expect "panic prints file:line and a backtrace" 70 \
 	'^panic: tests/guest/exceptions/main.c:[0-9]+: deliberate panic with value 42$' \
 	'#0 +0x[0-9a-f]+ fault_panic\+' -- "$faults" -- fault=panic
+expect "a fault in a thread names the thread and its CPU" 70 \
+	'^created thread [0-9]+$' '^  in thread [0-9]+ on CPU 0$' 'NULL pointer dereference' \
+	'#0 +0x[0-9a-f]+ faulting_thread\+' -- "$probe" -- thread_fault=null
+expect "a thread's stack overflow hits its guard page" 70 \
+	'stack overflow: hit the guard page below the thread stack' \
+	'thread_recurse\+' -- "$probe" -- thread_fault=stack
 expect "KASSERT failure panics" 70 'assertion failed: x == 1' -- "$faults" -- fault=assert
 
 # --- the runner itself ----------------------------------------------------------

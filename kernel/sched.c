@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-CPU cooperative scheduling.
+ *
+ * Each CPU has a FIFO run queue, a list of sleepers sorted by TSC deadline, and an
+ * idle thread that halts with interrupts on when nothing is runnable. A thread
+ * runs until it yields, sleeps, waits or exits; there is no preemption, so
+ * the only concurrency inside a CPU is its own interrupt handlers, which may wake
+ * threads: the run queue and the sleepers change only with interrupts off.
+ *
+ * The LAPIC timer is one-shot, armed for the earliest sleeper (tickless); its
+ * interrupt wakes the sleepers whose deadline passed and re-arms it.
+ *
+ * Thread handles: a global table maps ids to threads; slots are claimed with a
+ * compare-and-swap, so any CPU may create threads. A thread's stack has an
+ * unmapped guard page below it and is freed by toro_thread_join.
+ */
+#include "kernel/sched.h"
+
+#include <stdatomic.h>
+
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/irq.h"
+#include "arch/x86_64/layout.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "lib/kstring.h"
+#include "platform/clock.h"
+#include "platform/lapic.h"
+#include "toro/toro.h"
+
+#define THREADS_MAX 4096
+#define STACK_DEFAULT (64 * 1024)
+#define STACK_MAX (64 * 1024 * 1024)
+#define IDLE_STACK (16 * 1024)
+
+struct runq {
+	struct thread *head; /* next to run */
+	struct thread *tail; /* last to run */
+	struct thread *sleepers; /* blocked with a deadline, earliest first */
+	struct thread *idle; /* runs when nothing else can */
+	struct thread first; /* the thread that called sched_init_cpu */
+	uint64_t armed; /* deadline the timer is armed for, 0 if none */
+};
+
+static struct runq runqs[PCPU_MAX];
+static struct thread *_Atomic threads[THREADS_MAX];
+
+void arch_switch(uintptr_t *save_rsp, uintptr_t next_rsp);
+void arch_thread_start(void);
+
+static struct runq *this_rq(void)
+{
+	return &runqs[pcpu_id()];
+}
+
+struct thread *sched_current(void)
+{
+	return this_cpu()->current;
+}
+
+static void enqueue(struct runq *rq, struct thread *t)
+{
+	t->next = NULL;
+	if (rq->tail)
+		rq->tail->next = t;
+	else
+		rq->head = t;
+	rq->tail = t;
+}
+
+static struct thread *dequeue(struct runq *rq)
+{
+	struct thread *t = rq->head;
+
+	if (t) {
+		rq->head = t->next;
+		if (!rq->head)
+			rq->tail = NULL;
+	}
+	return t;
+}
+
+/* Removes t from a wait queue; false if it was not there. */
+static bool waitq_unlink(struct waitq *q, struct thread *t)
+{
+	struct thread *prev = NULL;
+
+	for (struct thread *p = q->head; p; prev = p, p = p->next) {
+		if (p != t)
+			continue;
+		if (prev)
+			prev->next = p->next;
+		else
+			q->head = p->next;
+		if (q->tail == p)
+			q->tail = prev;
+		return true;
+	}
+	return false;
+}
+
+static void sleepers_unlink(struct runq *rq, struct thread *t)
+{
+	for (struct thread **pp = &rq->sleepers; *pp; pp = &(*pp)->sleep_next)
+		if (*pp == t) {
+			*pp = t->sleep_next;
+			return;
+		}
+}
+
+/* Arms the timer for the earliest sleeper, if that changes anything. */
+static void rearm(struct runq *rq)
+{
+	uint64_t want = rq->sleepers ? rq->sleepers->wake_at : 0;
+
+	if (want != rq->armed) {
+		rq->armed = want;
+		lapic_timer_arm(want);
+	}
+}
+
+/* Switches to the next runnable thread (or idle). Interrupts must be off. */
+static void schedule(void)
+{
+	struct runq *rq = this_rq();
+	struct thread *prev = this_cpu()->current, *next = dequeue(rq);
+
+	if (!next)
+		next = rq->idle;
+	if (next == prev)
+		return;
+	this_cpu()->current = next;
+	arch_switch(&prev->rsp, next->rsp);
+}
+
+/* Makes a blocked thread of this CPU runnable. Interrupts must be off. */
+static void make_runnable(struct runq *rq, struct thread *t)
+{
+	if (t->state != THREAD_BLOCKED)
+		return;
+	if (t->wake_at) {
+		sleepers_unlink(rq, t);
+		t->wake_at = 0;
+		rearm(rq);
+	}
+	t->state = THREAD_RUNNABLE;
+	enqueue(rq, t);
+}
+
+bool sched_wait(struct waitq *q, uint64_t deadline)
+{
+	struct runq *rq = this_rq();
+	struct thread *t = this_cpu()->current;
+
+	t->state = THREAD_BLOCKED;
+	t->timed_out = false;
+	t->waiting_on = q;
+	if (q) {
+		t->next = NULL;
+		if (q->tail)
+			q->tail->next = t;
+		else
+			q->head = t;
+		q->tail = t;
+	}
+	if (deadline) {
+		/* Sorted insert; equal deadlines keep their order. */
+		struct thread **pp = &rq->sleepers;
+
+		while (*pp && (*pp)->wake_at <= deadline)
+			pp = &(*pp)->sleep_next;
+		t->wake_at = deadline;
+		t->sleep_next = *pp;
+		*pp = t;
+		rearm(rq);
+	}
+	schedule();
+	t->waiting_on = NULL;
+	return !t->timed_out;
+}
+
+bool sched_wake_one(struct waitq *q)
+{
+	struct thread *t = q->head;
+
+	if (!t)
+		return false;
+	q->head = t->next;
+	if (!q->head)
+		q->tail = NULL;
+	make_runnable(&runqs[t->cpu], t);
+	return true;
+}
+
+void sched_wake_all(struct waitq *q)
+{
+	while (sched_wake_one(q))
+		;
+}
+
+void sched_timer_tick(void)
+{
+	struct runq *rq = this_rq();
+	uint64_t now = rdtsc();
+
+	rq->armed = 0;
+	while (rq->sleepers && rq->sleepers->wake_at <= now) {
+		struct thread *t = rq->sleepers;
+
+		rq->sleepers = t->sleep_next;
+		t->wake_at = 0;
+		t->timed_out = true;
+		if (t->waiting_on)
+			waitq_unlink(t->waiting_on, t);
+		t->state = THREAD_RUNNABLE;
+		enqueue(rq, t);
+	}
+	rearm(rq);
+}
+
+static void timer_irq(struct trap_frame *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+	sched_timer_tick();
+}
+
+static void kstack_set(struct thread *t, uintptr_t lo, uintptr_t hi)
+{
+	t->kstack.lo = lo;
+	t->kstack.hi = hi;
+	t->kstack.name = "thread stack";
+}
+
+/* Lays out a new thread's stack so that arch_switch "returns" into
+ * arch_thread_start with the entry function in %r12 and its argument in %r13. */
+static void stack_prepare(struct thread *t, int (*fn)(void *), void *arg)
+{
+	uintptr_t top = t->kstack.hi;
+	uint64_t *sp = (uint64_t *)(top - 72);
+
+	sp[0] = 0; /* r15 */
+	sp[1] = 0; /* r14 */
+	sp[2] = (uintptr_t)arg; /* r13 */
+	sp[3] = (uintptr_t)fn; /* r12 */
+	sp[4] = 0; /* rbx */
+	sp[5] = 0; /* rbp */
+	sp[6] = (uintptr_t)arch_thread_start; /* return address */
+	t->rsp = (uintptr_t)sp;
+}
+
+static void thread_free(struct thread *t)
+{
+	/* The guard page goes back mapped, like every free page. */
+	vm_map((uintptr_t)t->stack_base, (uintptr_t)t->stack_base, PAGE_SIZE, VM_W);
+	kmem_pages_free(t->stack_base, t->stack_pages);
+	free(t);
+}
+
+static struct thread *thread_alloc(int cpu, size_t stack)
+{
+	struct thread *t = calloc(1, sizeof(*t));
+	size_t pages = (stack + PAGE_SIZE - 1) / PAGE_SIZE + 1;
+
+	if (!t)
+		return NULL;
+	t->stack_base = kmem_pages_alloc(pages);
+	if (!t->stack_base) {
+		free(t);
+		return NULL;
+	}
+	t->stack_pages = pages;
+	t->cpu = cpu;
+	vm_unmap((uintptr_t)t->stack_base, PAGE_SIZE);
+	kstack_set(t, (uintptr_t)t->stack_base + PAGE_SIZE,
+		   (uintptr_t)t->stack_base + pages * PAGE_SIZE);
+	return t;
+}
+
+static int idle_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		irq_disable();
+		if (this_rq()->head) {
+			schedule();
+			continue;
+		}
+		/* sti takes effect after hlt starts: no wake-up slips in between. */
+		__asm__ volatile("sti\n\thlt" : : : "memory");
+	}
+	return 0;
+}
+
+void sched_init_cpu(void)
+{
+	struct runq *rq = this_rq();
+	struct thread *first = &rq->first;
+
+	first->cpu = pcpu_id();
+	first->state = THREAD_RUNNABLE;
+	if (pcpu_id() == 0)
+		kstack_set(first, (uintptr_t)boot_stack_bottom,
+			   (uintptr_t)boot_stack_top);
+	this_cpu()->current = first;
+	rq->idle = thread_alloc(pcpu_id(), IDLE_STACK);
+	if (!rq->idle)
+		panic("no memory for the idle thread of CPU %d", pcpu_id());
+	stack_prepare(rq->idle, idle_main, NULL);
+	if (pcpu_id() == 0 && irq_register(IRQ_VECTOR_TIMER, timer_irq, NULL))
+		panic("timer vector taken");
+	irq_enable();
+}
+
+int toro_thread_create(int (*fn)(void *), void *arg, int cpu, size_t stack)
+{
+	struct thread *t;
+
+	if (!fn || cpu < 0 || cpu >= toro_ncpus() || stack > STACK_MAX)
+		return -EINVAL;
+	if (cpu != pcpu_id())
+		return -ENOSYS; /* remote creation arrives with the mailboxes */
+	t = thread_alloc(cpu, stack ? stack : STACK_DEFAULT);
+	if (!t)
+		return -ENOMEM;
+	for (int i = 0; i < THREADS_MAX; i++) {
+		struct thread *none = NULL;
+
+		if (atomic_compare_exchange_strong(&threads[i], &none, t)) {
+			t->id = i + 1;
+			break;
+		}
+	}
+	if (!t->id) {
+		thread_free(t);
+		return -EAGAIN;
+	}
+	stack_prepare(t, fn, arg);
+	t->state = THREAD_RUNNABLE;
+	bool on = irq_save();
+
+	enqueue(this_rq(), t);
+	irq_restore(on);
+	return t->id;
+}
+
+_Noreturn void sched_thread_exit(int code)
+{
+	struct thread *t = this_cpu()->current;
+
+	irq_disable();
+	if (t == &this_rq()->first)
+		toro_exit(code); /* main's thread: the application is done */
+	t->exit_code = code;
+	t->state = THREAD_EXITED;
+	sched_wake_all(&t->joiners);
+	schedule();
+	panic("an exited thread was scheduled");
+}
+
+_Noreturn void toro_thread_exit(int code)
+{
+	sched_thread_exit(code);
+}
+
+int toro_thread_join(int id, int *code)
+{
+	struct thread *t;
+
+	if (id < 1 || id > THREADS_MAX || !(t = atomic_load(&threads[id - 1])))
+		return -ESRCH;
+	if (t == this_cpu()->current)
+		return -EDEADLK;
+	bool on = irq_save();
+
+	while (t->state != THREAD_EXITED) {
+		if (t->cpu != pcpu_id()) {
+			irq_restore(on);
+			return -ENOSYS; /* cross-CPU join arrives with the mailboxes */
+		}
+		sched_wait(&t->joiners, 0);
+	}
+	irq_restore(on);
+	if (code)
+		*code = t->exit_code;
+	atomic_store(&threads[id - 1], NULL);
+	thread_free(t);
+	return 0;
+}
+
+void toro_yield(void)
+{
+	bool on = irq_save();
+	struct thread *t = this_cpu()->current;
+
+	if (t != this_rq()->idle)
+		enqueue(this_rq(), t);
+	schedule();
+	irq_restore(on);
+}
+
+void toro_sleep_ns(uint64_t ns)
+{
+	bool on = irq_save();
+	uint64_t deadline = rdtsc() + clock_ns_to_ticks(ns);
+
+	sched_wait(NULL, deadline ? deadline : 1);
+	irq_restore(on);
+}
+
+const struct kstack *sched_current_stack(void)
+{
+	struct thread *t = this_cpu()->current;
+
+	return t && t->kstack.hi ? &t->kstack : NULL;
+}

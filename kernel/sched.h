@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-CPU cooperative scheduler. A thread belongs to one CPU for its whole
+ * life; only that CPU touches its state, its run queue and its sleepers, so the
+ * scheduler needs no locks, only interrupts off while an interrupt handler could
+ * wake a thread of the same CPU.
+ */
+#ifndef KERNEL_SCHED_H
+#define KERNEL_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/kmem.h"
+
+enum thread_state {
+	THREAD_RUNNABLE, /* on its CPU's run queue, or running */
+	THREAD_BLOCKED, /* waiting: on a wait queue, asleep, or joining */
+	THREAD_EXITED, /* finished; its stack is freed when it is joined */
+};
+
+struct waitq {
+	struct thread *head; /* first waiter, woken first */
+	struct thread *tail; /* last waiter */
+};
+
+struct thread {
+	uintptr_t rsp; /* saved stack pointer while switched out */
+	struct thread *next; /* run queue or wait queue link */
+	struct thread *sleep_next; /* sleeper list link (a wait may have a deadline) */
+	int id; /* the handle toro_thread_create returned */
+	int cpu; /* the CPU it runs on, for ever */
+	volatile enum thread_state state; /* read by joiners on other CPUs */
+	int exit_code; /* main function's return value */
+	uint64_t wake_at; /* TSC deadline while sleeping, 0 otherwise */
+	bool timed_out; /* the last wait ended by its deadline */
+	struct waitq *waiting_on; /* the queue it sleeps on, for timeouts */
+	struct waitq joiners; /* threads in toro_thread_join on it */
+	void *stack_base; /* lowest page: the guard page; NULL for boot threads */
+	size_t stack_pages; /* pages from stack_base, guard included */
+	struct kstack kstack; /* its usable stack, for backtraces and overflow */
+};
+
+/* Sets up the calling CPU's scheduler and turns the caller into its first thread. */
+void sched_init_cpu(void);
+
+/* Blocks the current thread on q until sched_wake_one/all or the TSC deadline
+ * (0 = none) passes. Returns false on timeout. Interrupts must be off. */
+bool sched_wait(struct waitq *q, uint64_t deadline);
+/* Wakes waiters of q (same CPU; interrupt handlers may call these). */
+bool sched_wake_one(struct waitq *q);
+void sched_wake_all(struct waitq *q);
+
+struct thread *sched_current(void);
+_Noreturn void sched_thread_exit(int code);
+
+/* Timer interrupt work of the calling CPU. */
+void sched_timer_tick(void);
+
+/* The running thread's stack, or NULL before the scheduler runs. */
+const struct kstack *sched_current_stack(void);
+
+#endif
