@@ -9,12 +9,18 @@
  */
 #include "kernel/kmem.h"
 
+#include <stdatomic.h>
+
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/irq.h"
 #include "arch/x86_64/layout.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "kernel/spinlock.h"
 #include "lib/heap.h"
+#include "lib/kstring.h"
 #include "lib/pagealloc.h"
 #include "platform/platform.h"
 #include "toro/toro.h"
@@ -28,7 +34,7 @@ static struct pagealloc pages;
 static struct heap heaps[KMEM_MAX_CPUS];
 static struct mem_range ranges[KMEM_MAX_RANGES];
 static size_t nranges;
-static struct kstack stacks[16];
+static struct kstack stacks[PCPU_MAX + 8];
 static size_t nstacks;
 
 extern char __image_start[], __image_end[];
@@ -39,14 +45,28 @@ size_t kmem_ranges(const struct mem_range **out)
 	return nranges;
 }
 
+/* The page allocator is shared by every CPU. Heaps take pages rarely (one per slab),
+ * so its lock is not on the malloc fast path. */
+static struct spinlock pages_lock = SPINLOCK_INIT;
+
 void *kmem_pages_alloc(size_t npages)
 {
-	return (void *)(uintptr_t)pagealloc_alloc(&pages, npages, 1);
+	bool on = spin_lock(&pages_lock);
+	uint64_t pa = pagealloc_alloc(&pages, npages, 1);
+
+	spin_unlock(&pages_lock, on);
+	return (void *)(uintptr_t)pa;
 }
 
 void kmem_pages_free(void *p, size_t npages)
 {
-	if (p && pagealloc_free(&pages, (uintptr_t)p, npages))
+	if (!p)
+		return;
+	bool on = spin_lock(&pages_lock);
+	int r = pagealloc_free(&pages, (uintptr_t)p, npages);
+
+	spin_unlock(&pages_lock, on);
+	if (r)
 		panic("freeing %zu pages at %p that are not allocated", npages, p);
 }
 
@@ -112,11 +132,14 @@ void kmem_init(void)
 	kmem_stack_register((uintptr_t)boot_stack_bottom, (uintptr_t)boot_stack_top,
 			    "boot stack");
 	vm_init();
-	for (int cpu = 0; cpu < 1; cpu++) {
-		const struct heap_ops ops = { heap_page_alloc, heap_page_free, NULL };
+	kmem_cpu_init(0);
+}
 
-		heap_init(&heaps[cpu], &ops, (unsigned)cpu);
-	}
+void kmem_cpu_init(int cpu)
+{
+	const struct heap_ops ops = { heap_page_alloc, heap_page_free, NULL };
+
+	heap_init(&heaps[cpu], &ops, (unsigned)cpu);
 }
 
 void kmem_stack_register(uintptr_t lo, uintptr_t hi, const char *name)
@@ -163,30 +186,88 @@ const struct kstack *kmem_stack_guard_hit(uintptr_t addr)
 
 /* ---- the application's view -------------------------------------------------- */
 
+/*
+ * Remote frees. A block freed on a CPU that does not own it is pushed on its
+ * owner's lock-free list (a Treiber stack: the block's first word links it; every
+ * block has at least 16 bytes). The owner takes the whole list with one exchange
+ * and frees the blocks into its heap when it next allocates or frees, or idles.
+ * Only the owner pops, and it pops everything at once, so there is no ABA.
+ */
+static void *_Atomic remote_free[KMEM_MAX_CPUS];
+
+static void own_free(void *p)
+{
+	/* glibc aborts on a bad free; a unikernel stops with a report instead. */
+	if (heap_free(&heaps[pcpu_id()], p))
+		panic("free(): invalid pointer %p", p);
+}
+
+void kmem_drain_remote(void)
+{
+	void *p = atomic_exchange_explicit(&remote_free[pcpu_id()], NULL,
+					   memory_order_acquire);
+
+	while (p) {
+		void *next = *(void **)p;
+
+		own_free(p);
+		p = next;
+	}
+}
+
 void *malloc(size_t n)
 {
+	kmem_drain_remote();
 	return heap_alloc(&heaps[pcpu_id()], n);
 }
 
 void *calloc(size_t n, size_t size)
 {
+	kmem_drain_remote();
 	return heap_calloc(&heaps[pcpu_id()], n, size);
 }
 
 void *realloc(void *p, size_t n)
 {
-	if (p && heap_block_owner(p) != pcpu_id())
+	int owner = p ? heap_block_owner(p) : pcpu_id();
+
+	if (owner < 0 || owner >= toro_ncpus())
 		panic("realloc(): invalid pointer %p", p);
-	return heap_realloc(&heaps[pcpu_id()], p, n);
+	if (owner == pcpu_id())
+		return heap_realloc(&heaps[owner], p, n);
+	/* Another CPU's block: move it into this CPU's heap. */
+	void *q = n ? malloc(n) : NULL;
+
+	if (n && !q)
+		return NULL;
+	if (q)
+		memcpy(q, p, heap_usable_size(p) < n ? heap_usable_size(p) : n);
+	free(p);
+	return q;
 }
 
 void free(void *p)
 {
+	int owner;
+
 	if (!p)
 		return;
-	/* glibc aborts on a bad free; a unikernel stops with a report instead. */
-	if (heap_block_owner(p) != pcpu_id() || heap_free(&heaps[pcpu_id()], p))
+	owner = heap_block_owner(p);
+	if (owner < 0 || owner >= toro_ncpus())
 		panic("free(): invalid pointer %p", p);
+	if (owner == pcpu_id()) {
+		kmem_drain_remote();
+		own_free(p);
+		return;
+	}
+	void *head = atomic_load_explicit(&remote_free[owner], memory_order_relaxed);
+
+	/* Release: the owner must see the link written before the block is reachable. */
+	do
+		*(void **)p = head;
+	while (!atomic_compare_exchange_weak_explicit(&remote_free[owner], &head, p,
+						      memory_order_release,
+						      memory_order_relaxed));
 }
 
 void *toro_page_alloc(size_t npages)
@@ -204,7 +285,9 @@ void toro_memstats(struct toro_memstats *st)
 	struct heap_stats hs;
 
 	st->pages_total = pagealloc_free_pages(&pages) + pagealloc_used_pages(&pages);
-	st->pages_used = pagealloc_used_pages(&pages);
+	/* Page tables are the kernel's, not a leak of whoever split a large page. */
+	st->pages_used = pagealloc_used_pages(&pages) - vm_table_pages();
+	st->pages_tables = vm_table_pages();
 	st->heap_bytes = 0;
 	st->heap_blocks = 0;
 	for (int cpu = 0; cpu < toro_ncpus(); cpu++) {

@@ -20,6 +20,11 @@
  * Ends the VM with "not enough memory: need N KiB, have M KiB" when RAM is short. */
 void kmem_init(void);
 
+/* Sets up the calling CPU's heap. */
+void kmem_cpu_init(int cpu);
+/* Frees the blocks other CPUs gave back to this CPU's heap. */
+void kmem_drain_remote(void);
+
 /* Usable RAM ranges as the page allocator got them (sorted, disjoint). */
 size_t kmem_ranges(const struct mem_range **out);
 
@@ -36,6 +41,8 @@ void kmem_pages_free(void *p, size_t npages);
 int vm_map(uintptr_t va, uint64_t pa, size_t size, unsigned flags);
 /* Removes the mapping of whole pages in [va, va+size). */
 void vm_unmap(uintptr_t va, size_t size);
+/* Pages the page tables take; they grow when a 2 MiB page is split, never shrink. */
+size_t vm_table_pages(void);
 /* Whether va is mapped, and if so with which VM_ flags. */
 bool vm_query(uintptr_t va, unsigned *flags);
 /* Builds the kernel's page tables and switches to them (called by kmem_init). */

@@ -10,6 +10,7 @@
 #include "kernel/params.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
+#include "kernel/smp.h"
 #include "kernel/printk.h"
 #include "platform/clock.h"
 #include "platform/lapic.h"
@@ -48,10 +49,11 @@ _Noreturn void kmain(uint32_t start_info)
 		       boot_info.memmap_dropped, BOOT_MEMMAP_MAX);
 	kmem_init();
 	boot_tsc[BOOT_MEMORY] = rdtsc();
-	banner();
 	clock_init();
 	lapic_init(true);
 	sched_init_cpu();
+	smp_init();
+	banner();
 
 	boot_tsc[BOOT_MAIN] = rdtsc();
 	if (toro_param("bootstats"))
@@ -76,11 +78,6 @@ _Noreturn void toro_exit(int code)
 int toro_cpu(void)
 {
 	return pcpu_id();
-}
-
-int toro_ncpus(void)
-{
-	return 1;
 }
 
 int toro_getc(void)

@@ -7,6 +7,7 @@
 #ifndef KERNEL_PERCPU_H
 #define KERNEL_PERCPU_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,8 +19,9 @@ struct pcpu {
 	struct pcpu *self; /* this area's address: %gs:0 */
 	int id; /* 0..ncpus-1; CPU 0 boots the others */
 	uint32_t apic_id; /* local APIC ID, the target of IPIs */
-	bool online; /* set by the CPU itself once it runs its scheduler */
+	_Atomic bool online; /* set by the CPU itself once it runs its scheduler */
 	struct thread *current; /* the running thread */
+	struct thread *prev; /* the thread switched away from, for sched_after_switch */
 	uint64_t spurious; /* spurious interrupts seen on this CPU */
 	uint64_t unexpected; /* interrupts on vectors nobody registered */
 };

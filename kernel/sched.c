@@ -23,6 +23,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/layout.h"
+#include "kernel/mbox.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "lib/kstring.h"
@@ -121,18 +122,56 @@ static void rearm(struct runq *rq)
 	}
 }
 
+static void make_runnable(struct runq *rq, struct thread *t);
+
+/* Tells t's joiner, on whatever CPU, that t has exited. */
+static void notify_joiner(struct thread *t)
+{
+	struct thread *j = atomic_exchange(&t->joiner, NULL);
+
+	if (!j)
+		return;
+	if (j->cpu == pcpu_id()) {
+		if (j->state == THREAD_BLOCKED && j->joining == t)
+			make_runnable(this_rq(), j);
+	} else {
+		mbox_send_ctl(j->cpu, MBOX_CTL_WAKE_JOIN, j);
+	}
+}
+
+/*
+ * Runs in the thread switched to, right after the switch (also first thing in a
+ * new thread). A thread that exited is off its stack only now, so only now may it
+ * be marked exited and its joiner, who frees the stack, be told.
+ */
+void sched_after_switch(void)
+{
+	struct thread *prev = this_cpu()->prev;
+
+	if (prev && prev->exiting) {
+		prev->exiting = false;
+		/* seq_cst: pairs with the joiner's store of t->joiner (see join). */
+		atomic_store(&prev->state, THREAD_EXITED);
+		notify_joiner(prev);
+	}
+}
+
 /* Switches to the next runnable thread (or idle). Interrupts must be off. */
 static void schedule(void)
 {
 	struct runq *rq = this_rq();
-	struct thread *prev = this_cpu()->current, *next = dequeue(rq);
+	struct thread *prev = this_cpu()->current, *next;
 
+	mbox_poll(); /* threads other CPUs created or woke for us */
+	next = dequeue(rq);
 	if (!next)
 		next = rq->idle;
 	if (next == prev)
 		return;
 	this_cpu()->current = next;
+	this_cpu()->prev = prev;
 	arch_switch(&prev->rsp, next->rsp);
+	sched_after_switch();
 }
 
 /* Makes a blocked thread of this CPU runnable. Interrupts must be off. */
@@ -283,15 +322,45 @@ static int idle_main(void *arg)
 {
 	(void)arg;
 	for (;;) {
+		kmem_drain_remote();
 		irq_disable();
+		mbox_poll();
 		if (this_rq()->head) {
 			schedule();
 			continue;
 		}
+		if (!mbox_idle_prepare())
+			continue;
 		/* sti takes effect after hlt starts: no wake-up slips in between. */
 		__asm__ volatile("sti\n\thlt" : : : "memory");
+		mbox_idle_done();
 	}
 	return 0;
+}
+
+static void ctl_message(unsigned type, void *arg)
+{
+	struct thread *t = arg;
+
+	switch (type) {
+	case MBOX_CTL_CREATE:
+		/* Its guard page was unmapped on the creating CPU; drop any stale TLB
+		 * entry of ours that still maps it. */
+		invlpg((uintptr_t)t->stack_base);
+		enqueue(this_rq(), t);
+		break;
+	case MBOX_CTL_WAKE_JOIN:
+		if (t->state == THREAD_BLOCKED && t->joining)
+			make_runnable(this_rq(), t);
+		break;
+	default:
+		printk("sched: unknown control message %u\n", type);
+	}
+}
+
+int sched_init_mbox(int ncpus)
+{
+	return mbox_init(ncpus, ctl_message);
 }
 
 void sched_init_cpu(void)
@@ -314,14 +383,28 @@ void sched_init_cpu(void)
 	irq_enable();
 }
 
+_Noreturn void sched_start_ap(uintptr_t stack_lo, uintptr_t stack_hi)
+{
+	struct runq *rq = this_rq();
+	struct thread *first = &rq->first;
+
+	/* An application processor's first thread is its idle thread. */
+	first->cpu = pcpu_id();
+	first->state = THREAD_RUNNABLE;
+	kstack_set(first, stack_lo, stack_hi);
+	rq->idle = first;
+	this_cpu()->current = first;
+	atomic_store_explicit(&this_cpu()->online, true, memory_order_release);
+	idle_main(NULL);
+	panic("idle returned");
+}
+
 int toro_thread_create(int (*fn)(void *), void *arg, int cpu, size_t stack)
 {
 	struct thread *t;
 
 	if (!fn || cpu < 0 || cpu >= toro_ncpus() || stack > STACK_MAX)
 		return -EINVAL;
-	if (cpu != pcpu_id())
-		return -ENOSYS; /* remote creation arrives with the mailboxes */
 	t = thread_alloc(cpu, stack ? stack : STACK_DEFAULT);
 	if (!t)
 		return -ENOMEM;
@@ -339,11 +422,17 @@ int toro_thread_create(int (*fn)(void *), void *arg, int cpu, size_t stack)
 	}
 	stack_prepare(t, fn, arg);
 	t->state = THREAD_RUNNABLE;
-	bool on = irq_save();
+	int id = t->id; /* t belongs to its CPU once sent */
 
-	enqueue(this_rq(), t);
-	irq_restore(on);
-	return t->id;
+	if (cpu == pcpu_id()) {
+		bool on = irq_save();
+
+		enqueue(this_rq(), t);
+		irq_restore(on);
+	} else {
+		mbox_send_ctl(cpu, MBOX_CTL_CREATE, t);
+	}
+	return id;
 }
 
 _Noreturn void sched_thread_exit(int code)
@@ -354,8 +443,7 @@ _Noreturn void sched_thread_exit(int code)
 	if (t == &this_rq()->first)
 		toro_exit(code); /* main's thread: the application is done */
 	t->exit_code = code;
-	t->state = THREAD_EXITED;
-	sched_wake_all(&t->joiners);
+	t->exiting = true; /* sched_after_switch finishes the exit */
 	schedule();
 	panic("an exited thread was scheduled");
 }
@@ -365,23 +453,33 @@ _Noreturn void toro_thread_exit(int code)
 	sched_thread_exit(code);
 }
 
+/*
+ * Joining works the same across CPUs: the joiner publishes itself in t->joiner and
+ * then checks t->state; the exiting side publishes THREAD_EXITED and then takes
+ * t->joiner. Both are seq_cst, so at least one side sees the other (Dekker): either
+ * the joiner sees the exit, or the exiter sees the joiner and wakes it. A wake that
+ * arrives after the joiner already left is ignored: it checks j->joining.
+ */
 int toro_thread_join(int id, int *code)
 {
-	struct thread *t;
+	struct thread *t, *self = this_cpu()->current, *none = NULL;
 
 	if (id < 1 || id > THREADS_MAX || !(t = atomic_load(&threads[id - 1])))
 		return -ESRCH;
-	if (t == this_cpu()->current)
+	if (t == self)
 		return -EDEADLK;
 	bool on = irq_save();
 
-	while (t->state != THREAD_EXITED) {
-		if (t->cpu != pcpu_id()) {
-			irq_restore(on);
-			return -ENOSYS; /* cross-CPU join arrives with the mailboxes */
-		}
-		sched_wait(&t->joiners, 0);
+	self->joining = t;
+	if (!atomic_compare_exchange_strong(&t->joiner, &none, self)) {
+		self->joining = NULL;
+		irq_restore(on);
+		return -EBUSY; /* someone else joins it */
 	}
+	while (atomic_load(&t->state) != THREAD_EXITED)
+		sched_wait(NULL, 0);
+	self->joining = NULL;
+	atomic_store(&t->joiner, NULL);
 	irq_restore(on);
 	if (code)
 		*code = t->exit_code;

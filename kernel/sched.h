@@ -8,6 +8,7 @@
 #ifndef KERNEL_SCHED_H
 #define KERNEL_SCHED_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,19 +32,23 @@ struct thread {
 	struct thread *sleep_next; /* sleeper list link (a wait may have a deadline) */
 	int id; /* the handle toro_thread_create returned */
 	int cpu; /* the CPU it runs on, for ever */
-	volatile enum thread_state state; /* read by joiners on other CPUs */
+	_Atomic enum thread_state state; /* read by joiners on other CPUs */
 	int exit_code; /* main function's return value */
 	uint64_t wake_at; /* TSC deadline while sleeping, 0 otherwise */
 	bool timed_out; /* the last wait ended by its deadline */
 	struct waitq *waiting_on; /* the queue it sleeps on, for timeouts */
-	struct waitq joiners; /* threads in toro_thread_join on it */
+	struct thread *_Atomic joiner; /* the thread in toro_thread_join on it */
+	struct thread *joining; /* the thread this one is joining, if any */
+	bool exiting; /* exited; sched_after_switch marks it THREAD_EXITED */
 	void *stack_base; /* lowest page: the guard page; NULL for boot threads */
 	size_t stack_pages; /* pages from stack_base, guard included */
 	struct kstack kstack; /* its usable stack, for backtraces and overflow */
 };
 
-/* Sets up the calling CPU's scheduler and turns the caller into its first thread. */
+/* Sets up CPU 0's scheduler and turns the caller (main) into its first thread. */
 void sched_init_cpu(void);
+/* Makes the caller the idle thread of an application processor and runs it. */
+_Noreturn void sched_start_ap(uintptr_t stack_lo, uintptr_t stack_hi);
 
 /* Blocks the current thread on q until sched_wake_one/all or the TSC deadline
  * (0 = none) passes. Returns false on timeout. Interrupts must be off. */
@@ -57,6 +62,10 @@ _Noreturn void sched_thread_exit(int code);
 
 /* Timer interrupt work of the calling CPU. */
 void sched_timer_tick(void);
+
+/* Builds the mailboxes the scheduler uses between ncpus CPUs. */
+int sched_init_mbox(int ncpus);
+void sched_after_switch(void);
 
 /* The running thread's stack, or NULL before the scheduler runs. */
 const struct kstack *sched_current_stack(void);

@@ -12,6 +12,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "kernel/printk.h"
+#include "kernel/spinlock.h"
 #include "lib/kstring.h"
 #include "platform/platform.h"
 #include "toro/errno.h"
@@ -45,12 +46,21 @@ static uint64_t pte_flags(unsigned flags)
 	return f;
 }
 
+static size_t table_pages; /* pages holding page tables (never freed) */
+
+size_t vm_table_pages(void)
+{
+	return table_pages;
+}
+
 static uint64_t *table_alloc(void)
 {
 	uint64_t *t = kmem_pages_alloc(1);
 
-	if (t)
+	if (t) {
 		memset(t, 0, PAGE_SIZE);
+		table_pages++;
+	}
 	return t;
 }
 
@@ -98,7 +108,30 @@ static void flush(uintptr_t va)
 		invlpg(va);
 }
 
+/* Page-table changes from several CPUs are serialised. */
+static struct spinlock vm_lock = SPINLOCK_INIT;
+
+static int map_locked(uintptr_t va, uint64_t pa, size_t size, unsigned flags);
+static void unmap_locked(uintptr_t va, size_t size);
+
 int vm_map(uintptr_t va, uint64_t pa, size_t size, unsigned flags)
+{
+	bool on = spin_lock(&vm_lock);
+	int r = map_locked(va, pa, size, flags);
+
+	spin_unlock(&vm_lock, on);
+	return r;
+}
+
+void vm_unmap(uintptr_t va, size_t size)
+{
+	bool on = spin_lock(&vm_lock);
+
+	unmap_locked(va, size);
+	spin_unlock(&vm_lock, on);
+}
+
+static int map_locked(uintptr_t va, uint64_t pa, size_t size, unsigned flags)
 {
 	uint64_t f = pte_flags(flags);
 	uintptr_t end = (va + size + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
@@ -134,7 +167,7 @@ int vm_map(uintptr_t va, uint64_t pa, size_t size, unsigned flags)
 	return 0;
 }
 
-void vm_unmap(uintptr_t va, size_t size)
+static void unmap_locked(uintptr_t va, size_t size)
 {
 	uintptr_t end = va + size;
 

@@ -70,20 +70,32 @@ fuzz() {
 	done
 }
 
+# Runs one guest image with one line of its args file (`toro test` options, then
+# `--` and kernel parameters, shell-quoted).
+guest_run() {
+	img=$1 suite=$2 args=$3
+	eval "set -- $args"
+	opts=""
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		opts="$opts $1"
+		shift
+	done
+	# shellcheck disable=SC2086
+	count "guest: $suite $args" "$O/toro" test $opts "$img" "$@"
+}
+
 guest() {
 	for img in "$O"/tests/guest/*.elf; do
 		suite=$(basename "$img" .elf)
-		args=""
-		[ -f "tests/guest/$suite/args" ] && args=$(cat "tests/guest/$suite/args")
-		# The args file holds `toro test` options, shell-quoted.
-		eval "set -- $args"
-		opts=""
-		while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-			opts="$opts $1"
-			shift
-		done
-		# shellcheck disable=SC2086
-		count "guest: $suite" "$O/toro" test $opts "$img" "$@"
+		file="tests/guest/$suite/args"
+		if [ -f "$file" ]; then
+			# One boot per line: the same suite under several configurations.
+			while IFS= read -r line <&3; do
+				guest_run "$img" "$suite" "$line"
+			done 3<"$file"
+		else
+			guest_run "$img" "$suite" ""
+		fi
 	done
 }
 

@@ -16,8 +16,11 @@ struct trap_frame {
 };
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "matches isr.S");
 
-/* Loads the GDT (with a TSS for the exception stack) and the IDT. */
+/* Builds the IDT and loads CPU 0's GDT, TSS and IDT. */
 void arch_traps_init(void);
+/* Loads the calling CPU's GDT and TSS (exception stack [ist_lo, ist_hi)) and the
+ * shared IDT. */
+void arch_cpu_tables(int cpu, uintptr_t ist_lo, uintptr_t ist_hi);
 
 /* Fills the general registers of f with their current values (rip: the caller). */
 void arch_capture_registers(struct trap_frame *f);

@@ -6,6 +6,7 @@
 #define PAGE_SIZE 4096
 #define BOOT_STACK_SIZE (16 * 1024) /* the boot stack, which main() runs on */
 #define IST_STACK_SIZE (8 * 1024) /* the stack exception handlers run on */
+#define TRAMPOLINE_PA 0x8000 /* where application processors start (real mode) */
 #define TORO_EXIT_PANIC 70 /* exit code of a panic or fatal exception (EX_SOFTWARE) */
 
 #endif

@@ -28,6 +28,8 @@ arch_switch:
 	.globl arch_thread_start
 arch_thread_start:
 	xorl %ebp, %ebp		/* ends the backtrace at the thread's first frame */
+	call sched_after_switch
+	sti			/* threads run with interrupts on */
 	movq %r13, %rdi
 	callq *%r12
 	movl %eax, %edi

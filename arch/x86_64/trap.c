@@ -54,8 +54,14 @@ struct idt_gate {
 };
 _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate size");
 
-static struct tss tss;
-static uint64_t gdt[5];
+/* Each CPU has its own GDT and TSS: the TSS holds its exception stack, and a TSS
+ * descriptor is marked busy once loaded, so it cannot be shared. */
+struct cpu_tables {
+	struct tss tss; /* IST1: this CPU's exception stack */
+	uint64_t gdt[5]; /* null, code, data, TSS (two slots) */
+};
+
+static struct cpu_tables cpu_tables[PCPU_MAX];
 static struct idt_gate idt[256];
 static char ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(PAGE_SIZE)));
 extern const uint64_t isr_table[32];
@@ -109,23 +115,23 @@ static void set_gate(int vec, uint64_t handler, int ist)
 	g->reserved = 0;
 }
 
-void arch_traps_init(void)
+void arch_cpu_tables(int cpu, uintptr_t ist_lo, uintptr_t ist_hi)
 {
-	uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+	struct cpu_tables *c = &cpu_tables[cpu];
+	uint64_t base = (uintptr_t)&c->tss, limit = sizeof(c->tss) - 1;
 	struct desc_ptr p;
 
-	/* The guard page at the bottom of ist_stack is unmapped by kmem. */
-	tss.ist[0] = (uintptr_t)ist_stack + sizeof(ist_stack);
-	tss.iomap_base = sizeof(tss);
-	gdt[0] = 0;
-	gdt[1] = 0x00af9a000000ffffull; /* 64-bit code, ring 0 */
-	gdt[2] = 0x00cf92000000ffffull; /* data, ring 0 */
+	c->tss.ist[0] = ist_hi;
+	c->tss.iomap_base = sizeof(c->tss);
+	c->gdt[0] = 0;
+	c->gdt[1] = 0x00af9a000000ffffull; /* 64-bit code, ring 0 */
+	c->gdt[2] = 0x00cf92000000ffffull; /* data, ring 0 */
 	/* A 16-byte system descriptor: available 64-bit TSS (type 9). */
-	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-	gdt[4] = base >> 32;
-	p.limit = sizeof(gdt) - 1;
-	p.base = (uintptr_t)gdt;
+	c->gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+		    (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	c->gdt[4] = base >> 32;
+	p.limit = sizeof(c->gdt) - 1;
+	p.base = (uintptr_t)c->gdt;
 	lgdt(&p);
 	/* Reload CS with a far return, then the data segments. */
 	__asm__ volatile("pushq %0\n\t"
@@ -140,18 +146,24 @@ void arch_traps_init(void)
 			 : "i"(GDT_KERNEL_CODE), "r"(GDT_KERNEL_DATA)
 			 : "rax", "memory");
 	ltr(GDT_TSS);
+	p.limit = sizeof(idt) - 1;
+	p.base = (uintptr_t)idt;
+	lidt(&p);
+	kmem_stack_register(ist_lo, ist_hi, "exception stack");
+}
 
+void arch_traps_init(void)
+{
 	/* #DB and #BP stay on the current stack: the debugger will resume from them. */
 	for (int v = 0; v < 32; v++)
 		set_gate(v, isr_table[v], v == 1 || v == 3 ? 0 : 1);
 	/* Interrupts run on the interrupted thread's stack; stubs are 16 bytes apart. */
 	for (int v = 32; v < 256; v++)
 		set_gate(v, (uintptr_t)irq_stubs + (uintptr_t)(v - 32) * 16, 0);
-	p.limit = sizeof(idt) - 1;
-	p.base = (uintptr_t)idt;
-	lidt(&p);
-	kmem_stack_register((uintptr_t)ist_stack + PAGE_SIZE,
-			    (uintptr_t)ist_stack + sizeof(ist_stack), "exception stack");
+	/* CPU 0's exception stack is static: it is needed before the allocators.
+	 * The guard page at its bottom is unmapped by vm_init. */
+	arch_cpu_tables(0, (uintptr_t)ist_stack + PAGE_SIZE,
+			(uintptr_t)ist_stack + sizeof(ist_stack));
 }
 
 uintptr_t arch_ist_guard(void)

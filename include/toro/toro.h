@@ -33,6 +33,17 @@ int toro_thread_join(int id, int *exit_code);
 _Noreturn void toro_thread_exit(int code);
 void toro_yield(void);
 
+/*
+ * Mailboxes between CPUs. toro_mbox_send queues a copy of msg (up to 4092 bytes)
+ * for `cpu` and returns 0, or -EAGAIN when that CPU's box from this CPU is full.
+ * toro_mbox_recv takes the oldest message sent to this CPU (per sender, in order)
+ * into buf and returns its length, storing the sender in *from; it waits up to
+ * timeout_ns (0: do not wait, < 0: wait for ever) and returns -ETIMEDOUT after,
+ * or -E2BIG (message kept) when buf is too small.
+ */
+int toro_mbox_send(int cpu, const void *msg, size_t len);
+long toro_mbox_recv(int *from, void *buf, size_t size, int64_t timeout_ns);
+
 /* Nanoseconds since boot (monotonic, the same clock on every CPU). */
 uint64_t toro_now_ns(void);
 /* Sleeps at least ns nanoseconds; other threads of the CPU run meanwhile. */
@@ -51,7 +62,8 @@ int toro_getc(void);
  * block allocated since is freed. */
 struct toro_memstats {
 	size_t pages_total; /* pages the page allocator manages */
-	size_t pages_used; /* pages handed out (heap pages included) */
+	size_t pages_used; /* pages handed out (heap pages included, page tables not) */
+	size_t pages_tables; /* pages holding the kernel's page tables */
 	size_t heap_bytes; /* bytes in live heap blocks (rounded to size classes) */
 	size_t heap_blocks; /* live heap blocks */
 };
