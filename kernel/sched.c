@@ -2,7 +2,7 @@
 /*
  * Per-CPU cooperative scheduling.
  *
- * Each CPU has a FIFO run queue, a list of sleepers sorted by TSC deadline, and an
+ * Each CPU has a FIFO run queue, a heap of sleepers by TSC deadline, and an
  * idle thread that halts with interrupts on when nothing is runnable. A thread
  * runs until it yields, sleeps, waits or exits; there is no preemption, so
  * the only concurrency inside a CPU is its own interrupt handlers, which may wake
@@ -27,6 +27,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "lib/kstring.h"
+#include "lib/timerq.h"
 #include "platform/clock.h"
 #include "platform/lapic.h"
 #include "toro/toro.h"
@@ -39,7 +40,7 @@
 struct runq {
 	struct thread *head; /* next to run */
 	struct thread *tail; /* last to run */
-	struct thread *sleepers; /* blocked with a deadline, earliest first */
+	struct timerq timers; /* threads blocked with a deadline, earliest first */
 	struct thread *idle; /* runs when nothing else can */
 	struct thread first; /* the thread that called sched_init_cpu */
 	uint64_t armed; /* deadline the timer is armed for, 0 if none */
@@ -102,19 +103,10 @@ static bool waitq_unlink(struct waitq *q, struct thread *t)
 	return false;
 }
 
-static void sleepers_unlink(struct runq *rq, struct thread *t)
-{
-	for (struct thread **pp = &rq->sleepers; *pp; pp = &(*pp)->sleep_next)
-		if (*pp == t) {
-			*pp = t->sleep_next;
-			return;
-		}
-}
-
 /* Arms the timer for the earliest sleeper, if that changes anything. */
 static void rearm(struct runq *rq)
 {
-	uint64_t want = rq->sleepers ? rq->sleepers->wake_at : 0;
+	uint64_t want = timerq_count(&rq->timers) ? timerq_next_deadline(&rq->timers) : 0;
 
 	if (want != rq->armed) {
 		rq->armed = want;
@@ -179,9 +171,8 @@ static void make_runnable(struct runq *rq, struct thread *t)
 {
 	if (t->state != THREAD_BLOCKED)
 		return;
-	if (t->wake_at) {
-		sleepers_unlink(rq, t);
-		t->wake_at = 0;
+	if (timerq_queued(&t->timer)) {
+		timerq_remove(&rq->timers, &t->timer);
 		rearm(rq);
 	}
 	t->state = THREAD_RUNNABLE;
@@ -204,17 +195,9 @@ bool sched_wait(struct waitq *q, uint64_t deadline)
 			q->head = t;
 		q->tail = t;
 	}
-	if (deadline) {
-		/* Sorted insert; equal deadlines keep their order. */
-		struct thread **pp = &rq->sleepers;
-
-		while (*pp && (*pp)->wake_at <= deadline)
-			pp = &(*pp)->sleep_next;
-		t->wake_at = deadline;
-		t->sleep_next = *pp;
-		*pp = t;
+	/* The queue has a slot for every thread there can be: adding cannot fail. */
+	if (deadline && timerq_add(&rq->timers, &t->timer, deadline) == 0)
 		rearm(rq);
-	}
 	schedule();
 	t->waiting_on = NULL;
 	return !t->timed_out;
@@ -244,12 +227,12 @@ void sched_timer_tick(void)
 	struct runq *rq = this_rq();
 	uint64_t now = rdtsc();
 
-	rq->armed = 0;
-	while (rq->sleepers && rq->sleepers->wake_at <= now) {
-		struct thread *t = rq->sleepers;
+	struct timerq_entry *e;
 
-		rq->sleepers = t->sleep_next;
-		t->wake_at = 0;
+	rq->armed = 0;
+	while ((e = timerq_pop_expired(&rq->timers, now))) {
+		struct thread *t = e->owner;
+
 		t->timed_out = true;
 		if (t->waiting_on)
 			waitq_unlink(t->waiting_on, t);
@@ -312,6 +295,7 @@ static struct thread *thread_alloc(int cpu, size_t stack)
 	}
 	t->stack_pages = pages;
 	t->cpu = cpu;
+	timerq_entry_init(&t->timer, t);
 	vm_unmap((uintptr_t)t->stack_base, PAGE_SIZE);
 	kstack_set(t, (uintptr_t)t->stack_base + PAGE_SIZE,
 		   (uintptr_t)t->stack_base + pages * PAGE_SIZE);
@@ -363,11 +347,23 @@ int sched_init_mbox(int ncpus)
 	return mbox_init(ncpus, ctl_message);
 }
 
+/* A slot in the deadline queue for every thread the CPU could have. */
+static void timers_init(struct runq *rq)
+{
+	size_t bytes = (THREADS_MAX + 1) * sizeof(struct timerq_entry *);
+	void *slots = kmem_pages_alloc((bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+
+	if (!slots || timerq_init(&rq->timers, slots, THREADS_MAX + 1))
+		panic("no memory for the timers of CPU %d", pcpu_id());
+}
+
 void sched_init_cpu(void)
 {
 	struct runq *rq = this_rq();
 	struct thread *first = &rq->first;
 
+	timers_init(rq);
+	timerq_entry_init(&first->timer, first);
 	first->cpu = pcpu_id();
 	first->state = THREAD_RUNNABLE;
 	if (pcpu_id() == 0)
@@ -389,6 +385,8 @@ _Noreturn void sched_start_ap(uintptr_t stack_lo, uintptr_t stack_hi)
 	struct thread *first = &rq->first;
 
 	/* An application processor's first thread is its idle thread. */
+	timers_init(rq);
+	timerq_entry_init(&first->timer, first);
 	first->cpu = pcpu_id();
 	first->state = THREAD_RUNNABLE;
 	kstack_set(first, stack_lo, stack_hi);

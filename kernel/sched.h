@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "kernel/kmem.h"
+#include "lib/timerq.h"
 
 enum thread_state {
 	THREAD_RUNNABLE, /* on its CPU's run queue, or running */
@@ -29,12 +30,11 @@ struct waitq {
 struct thread {
 	uintptr_t rsp; /* saved stack pointer while switched out */
 	struct thread *next; /* run queue or wait queue link */
-	struct thread *sleep_next; /* sleeper list link (a wait may have a deadline) */
 	int id; /* the handle toro_thread_create returned */
 	int cpu; /* the CPU it runs on, for ever */
 	_Atomic enum thread_state state; /* read by joiners on other CPUs */
 	int exit_code; /* main function's return value */
-	uint64_t wake_at; /* TSC deadline while sleeping, 0 otherwise */
+	struct timerq_entry timer; /* its deadline while in a timed wait */
 	bool timed_out; /* the last wait ended by its deadline */
 	struct waitq *waiting_on; /* the queue it sleeps on, for timeouts */
 	struct thread *_Atomic joiner; /* the thread in toro_thread_join on it */

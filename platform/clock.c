@@ -9,6 +9,7 @@
  *      results must agree, because under emulation a window can be stretched by
  *      the host's scheduling. Every loop is bounded: a missing PIT ends the
  *      calibration, it never hangs it.
+ * The arithmetic (and its checks) is lib/tscfreq's; this file reads the hardware.
  * If nothing works the kernel panics with a message asking for `tsc_khz=`.
  */
 #include "platform/clock.h"
@@ -17,24 +18,26 @@
 
 #include "arch/x86_64/cpu.h"
 #include "kernel/printk.h"
+#include "lib/kstring.h"
+#include "lib/tscfreq.h"
 #include "platform/platform.h"
 #include "toro/toro.h"
 
-#define PIT_HZ 1193182u
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
 #define PIT_WINDOW 2386 /* PIT ticks per calibration window: 2 ms */
 #define PIT_SPINS 2000000 /* reads before deciding the PIT is not there */
-#define CAL_WINDOWS 3 /* windows that must agree */
+#define CAL_WINDOWS 3 /* windows per attempt */
 #define CAL_ROUNDS 5 /* attempts before giving up */
-#define NS_PER_S 1000000000ull
+#define CAL_TOLERANCE_PPM 5000 /* windows must agree within 0.5% */
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
 
-static uint64_t tsc_hz;
+static struct tscfreq_conv conv;
 static const char *source = "none";
 
 uint64_t clock_tsc_hz(void)
 {
-	return tsc_hz;
+	return conv.hz;
 }
 
 const char *clock_source(void)
@@ -42,15 +45,14 @@ const char *clock_source(void)
 	return source;
 }
 
-/* Exact for any 64-bit tick count and a frequency below 18 GHz. */
 uint64_t clock_ticks_to_ns(uint64_t ticks)
 {
-	return ticks / tsc_hz * NS_PER_S + ticks % tsc_hz * NS_PER_S / tsc_hz;
+	return tscfreq_ticks_to_ns(&conv, ticks);
 }
 
 uint64_t clock_ns_to_ticks(uint64_t ns)
 {
-	return ns / NS_PER_S * tsc_hz + ns % NS_PER_S * tsc_hz / NS_PER_S;
+	return tscfreq_ns_to_ticks(&conv, ns);
 }
 
 static uint16_t pit_count(void)
@@ -63,11 +65,12 @@ static uint16_t pit_count(void)
 	return (uint16_t)(lo | hi << 8);
 }
 
-/* One window: TSC ticks while the PIT counts down PIT_WINDOW; 0 if it does not. */
-static uint64_t pit_window(void)
+/* One window: TSC and PIT ticks while the PIT counts down PIT_WINDOW. False when
+ * the PIT does not count (there is none). */
+static bool pit_window(struct tscfreq_sample *s)
 {
 	uint16_t start, now;
-	uint64_t t0, t1;
+	uint64_t t0;
 	int spins = 0;
 
 	/* Channel 0, lobyte/hibyte, mode 0 (count down once), from 0xffff. */
@@ -78,82 +81,93 @@ static uint64_t pit_window(void)
 	/* Wait for the first decrement so the window starts on a tick edge. */
 	while ((now = pit_count()) == start)
 		if (++spins > PIT_SPINS)
-			return 0;
+			return false;
 	start = now;
 	t0 = rdtsc();
 	while ((uint16_t)(start - (now = pit_count())) < PIT_WINDOW)
 		if (++spins > PIT_SPINS)
-			return 0;
-	t1 = rdtsc();
-	return (t1 - t0) * PIT_HZ / (uint16_t)(start - now);
+			return false;
+	s->tsc_delta = rdtsc() - t0;
+	s->ref_delta = (uint16_t)(start - now);
+	return true;
 }
 
 static uint64_t calibrate_pit(void)
 {
-	for (int round = 0; round < CAL_ROUNDS; round++) {
-		uint64_t w[CAL_WINDOWS], lo = UINT64_MAX, hi = 0;
+	struct tscfreq_sample s[CAL_WINDOWS];
 
-		for (int i = 0; i < CAL_WINDOWS; i++) {
-			w[i] = pit_window();
-			if (w[i] == 0)
-				return 0; /* no PIT */
-			lo = w[i] < lo ? w[i] : lo;
-			hi = w[i] > hi ? w[i] : hi;
-		}
-		/* Agreement within 0.5%: take the lowest, the least stretched. */
-		if ((hi - lo) * 200 <= lo)
-			return lo;
+	for (int round = 0; round < CAL_ROUNDS; round++) {
+		for (int i = 0; i < CAL_WINDOWS; i++)
+			if (!pit_window(&s[i]))
+				return 0;
+		uint64_t hz = tscfreq_calibrate(s, CAL_WINDOWS, TSCFREQ_PIT_HZ,
+						CAL_TOLERANCE_PPM);
+
+		if (hz)
+			return hz;
 	}
 	return 0;
 }
 
-static uint64_t parse_khz(const char *s)
+static uint64_t from_cpuid(void)
 {
-	uint64_t v = 0;
+	static const char *const names[] = {
+		[TSCFREQ_SRC_HV_LEAF] = "hypervisor CPUID 0x40000010",
+		[TSCFREQ_SRC_CPUID15] = "CPUID 0x15",
+		[TSCFREQ_SRC_CPUID15_16] = "CPUID 0x15 and 0x16",
+	};
+	struct tscfreq_cpuid c = { 0 };
+	enum tscfreq_source src;
+	uint32_t r[4];
+	uint64_t hz;
 
-	for (; *s >= '0' && *s <= '9' && v < 100000000; s++)
-		v = v * 10 + (uint64_t)(*s - '0');
-	return *s == '\0' && v >= 1000 && v <= 20000000 ? v : 0;
+	cpuid(0, 0, r);
+	c.max_leaf = r[0];
+	if (c.max_leaf >= 0x15) {
+		cpuid(0x15, 0, r);
+		c.leaf15_eax = r[0];
+		c.leaf15_ebx = r[1];
+		c.leaf15_ecx = r[2];
+	}
+	if (c.max_leaf >= 0x16) {
+		cpuid(0x16, 0, r);
+		c.leaf16_eax = r[0];
+	}
+	cpuid(1, 0, r);
+	if (r[2] & CPUID1_ECX_HYPERVISOR) {
+		cpuid(0x40000000, 0, r);
+		c.hv_max_leaf = r[0];
+		if (c.hv_max_leaf >= TSCFREQ_HV_TIMING_LEAF &&
+		    c.hv_max_leaf < 0x40000100u) {
+			cpuid(TSCFREQ_HV_TIMING_LEAF, 0, r);
+			c.hv_timing_eax = r[0];
+		}
+	}
+	hz = tscfreq_from_cpuid(&c, &src);
+	if (hz)
+		source = names[src];
+	return hz;
 }
 
 void clock_init(void)
 {
 	const char *arg = toro_param("tsc_khz");
-	uint32_t r[4];
+	uint64_t hz = 0;
 
-	if (arg) {
-		tsc_hz = parse_khz(arg) * 1000;
-		if (tsc_hz)
-			source = "tsc_khz=";
-		else
-			printk("clock: ignoring tsc_khz=%s (want kHz, 1000..20000000)\n",
-			       arg);
-	}
-	cpuid(0, 0, r);
-	if (!tsc_hz && r[0] >= 0x15) {
-		cpuid(0x15, 0, r);
-		if (r[0] && r[1] && r[2]) {
-			tsc_hz = (uint64_t)r[2] * r[1] / r[0];
-			source = "CPUID 0x15";
-		}
-	}
-	cpuid(0x40000000, 0, r);
-	if (!tsc_hz && r[0] >= 0x40000010 && r[0] < 0x40000100) {
-		cpuid(0x40000010, 0, r);
-		if (r[0]) {
-			tsc_hz = (uint64_t)r[0] * 1000;
-			source = "hypervisor CPUID 0x40000010";
-		}
-	}
-	if (!tsc_hz) {
-		tsc_hz = calibrate_pit();
+	if (arg && tscfreq_parse_khz(arg, strlen(arg), &hz) == 0)
+		source = "tsc_khz=";
+	else if (arg)
+		printk("clock: ignoring tsc_khz=%s (want kHz, 1000..10000000)\n", arg);
+	if (!hz)
+		hz = from_cpuid();
+	if (!hz) {
+		hz = calibrate_pit();
 		source = "PIT calibration";
 	}
-	if (!tsc_hz)
+	if (!hz || tscfreq_conv_init(&conv, hz))
 		panic("cannot find the TSC frequency; pass tsc_khz=<kHz> on the command line");
-	printk("clock: TSC %llu.%03llu MHz from %s\n",
-	       (unsigned long long)(tsc_hz / 1000000),
-	       (unsigned long long)(tsc_hz / 1000 % 1000), source);
+	printk("clock: TSC %llu.%03llu MHz from %s\n", (unsigned long long)(hz / 1000000),
+	       (unsigned long long)(hz / 1000 % 1000), source);
 }
 
 uint64_t toro_now_ns(void)
