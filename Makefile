@@ -44,7 +44,7 @@ EXAMPLES := $(notdir $(wildcard examples/*))
 GUEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guest/*/*.c))))
 GUEST_SUITES := $(sort $(GUEST_SUITES))
 IMAGES := $(EXAMPLES:%=$(O)/examples/%.elf) $(GUEST_SUITES:%=$(O)/tests/guest/%.elf) \
-	$(O)/tests/integration/probe.elf
+	$(O)/tests/integration/probe.elf $(O)/bench/sched.elf
 
 $(O)/k/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -82,6 +82,9 @@ $(O)/tests/guest/%.elf: $(KERNEL_OBJS) $$(call suite_objs,$$*) arch/x86_64/kerne
 	$(link_image)
 $(O)/tests/integration/probe.elf: $(KERNEL_OBJS) $(O)/k/tests/integration/probe.o \
 		arch/x86_64/kernel.ld scripts/mksyms.sh
+	$(link_image)
+$(O)/bench/sched.elf: $(KERNEL_OBJS) $(O)/k/bench/sched/main.o arch/x86_64/kernel.ld \
+		scripts/mksyms.sh
 	$(link_image)
 
 # ---- host side ---------------------------------------------------------------
@@ -155,9 +158,14 @@ fuzz: $(FUZZERS)
 
 bench: deps
 	$(Q)$(MAKE) -s --no-print-directory $(O)/examples/hello.elf $(O)/toro $(O)/bench/floor.elf \
-		$(O)/bench/bootbench
-	$(Q)$(O)/bench/bootbench --toro $(O)/toro --image $(O)/examples/hello.elf \
-		--floor $(O)/bench/floor.elf
+		$(O)/bench/bootbench $(O)/bench/sched.elf
+	$(Q)for cpus in 1 4; do \
+		$(O)/bench/bootbench --toro $(O)/toro --image $(O)/examples/hello.elf \
+			--floor $(O)/bench/floor.elf --cpus $$cpus || exit 1; echo; \
+	done
+	$(Q)echo "scheduler and mailboxes (2 CPUs, medians of 7 batches):"
+	$(Q)$(O)/toro run $(O)/bench/sched.elf --cpus 2 --timeout 300 > $(O)/bench/sched.out
+	$(Q)sed -n 's/^bench: /  /p' $(O)/bench/sched.out
 
 C_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 fmt:

@@ -24,8 +24,10 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 
 int puts(const char *s)
 {
+	console_lock();
 	console_write(s, strlen(s));
 	console_write("\n", 1);
+	console_unlock();
 	return 0;
 }
 
@@ -33,6 +35,8 @@ int putchar(int c)
 {
 	char ch = (char)c;
 
+	console_lock();
 	console_write(&ch, 1);
+	console_unlock();
 	return (unsigned char)c;
 }

@@ -49,7 +49,6 @@ _Noreturn void kmain(uint32_t start_info)
 		       boot_info.memmap_dropped, BOOT_MEMMAP_MAX);
 	kmem_init();
 	boot_tsc[BOOT_MEMORY] = rdtsc();
-	clock_init();
 	lapic_init(true);
 	sched_init_cpu();
 	smp_init();

@@ -10,6 +10,9 @@
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintk(const char *fmt, va_list ap);
 void console_write(const char *s, size_t n);
+/* Holds the console across several printk calls (a report), re-entrant per CPU. */
+void console_lock(void);
+void console_unlock(void);
 
 /*
  * Fatal conditions: prints "panic: file:line: message", the registers and a

@@ -103,7 +103,7 @@ static int find_cpus(uint32_t *apic_ids, int max)
 
 static uintptr_t slot(const char *sym)
 {
-	return TRAMPOLINE_PA + (uintptr_t)(sym - trampoline_start);
+	return TRAMPOLINE_PA + ((uintptr_t)sym - (uintptr_t)trampoline_start);
 }
 
 static bool wait_online(int cpu, uint64_t ns)
@@ -173,7 +173,7 @@ void smp_init(void)
 	static uint32_t apic_ids[PCPU_MAX];
 	uint32_t self = lapic_id();
 	int n = find_cpus(apic_ids, PCPU_MAX);
-	size_t len = (size_t)(trampoline_end - trampoline_start);
+	size_t len = (uintptr_t)trampoline_end - (uintptr_t)trampoline_start;
 
 	pcpus[0].apic_id = self;
 	pcpus[0].online = true;

@@ -14,6 +14,7 @@
  */
 #include "platform/clock.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "arch/x86_64/cpu.h"
@@ -25,33 +26,65 @@
 
 #define PIT_CH0 0x40
 #define PIT_CMD 0x43
-#define PIT_WINDOW 2386 /* PIT ticks per calibration window: 2 ms */
+#define PIT_WINDOW 1193 /* PIT ticks per calibration window: 1 ms */
 #define PIT_SPINS 2000000 /* reads before deciding the PIT is not there */
 #define CAL_WINDOWS 3 /* windows per attempt */
 #define CAL_ROUNDS 5 /* attempts before giving up */
 #define CAL_TOLERANCE_PPM 5000 /* windows must agree within 0.5% */
+
+/* Whether the frequency is known: CLOCK_UNKNOWN -> CLOCK_FINDING -> CLOCK_READY. */
+enum { CLOCK_UNKNOWN, CLOCK_FINDING, CLOCK_READY };
+static _Atomic int state;
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
 static struct tscfreq_conv conv;
 static const char *source = "none";
 
+static void clock_find(void);
+
+/*
+ * The frequency is found the first time something needs it, not at boot:
+ * calibrating against the PIT takes milliseconds, longer than the rest of boot,
+ * and an application that never sleeps or reads the clock should not pay for it.
+ * The first CPU to ask does the work; others wait for it.
+ */
+static void clock_ready(void)
+{
+	int s = atomic_load_explicit(&state, memory_order_acquire);
+
+	if (s == CLOCK_READY)
+		return;
+	if (s == CLOCK_UNKNOWN &&
+	    atomic_compare_exchange_strong(&state, &s, CLOCK_FINDING)) {
+		clock_find();
+		atomic_store_explicit(&state, CLOCK_READY, memory_order_release);
+		return;
+	}
+	while (atomic_load_explicit(&state, memory_order_acquire) != CLOCK_READY)
+		cpu_relax();
+}
+
 uint64_t clock_tsc_hz(void)
 {
+	clock_ready();
 	return conv.hz;
 }
 
 const char *clock_source(void)
 {
+	clock_ready();
 	return source;
 }
 
 uint64_t clock_ticks_to_ns(uint64_t ticks)
 {
+	clock_ready();
 	return tscfreq_ticks_to_ns(&conv, ticks);
 }
 
 uint64_t clock_ns_to_ticks(uint64_t ns)
 {
+	clock_ready();
 	return tscfreq_ns_to_ticks(&conv, ns);
 }
 
@@ -149,7 +182,7 @@ static uint64_t from_cpuid(void)
 	return hz;
 }
 
-void clock_init(void)
+static void clock_find(void)
 {
 	const char *arg = toro_param("tsc_khz");
 	uint64_t hz = 0;

@@ -5,8 +5,7 @@
 
 #include <stdint.h>
 
-/* Finds the TSC frequency and prints which source gave it. */
-void clock_init(void);
+/* The TSC frequency, found (and its source printed) on first use. */
 uint64_t clock_tsc_hz(void);
 const char *clock_source(void);
 uint64_t clock_ticks_to_ns(uint64_t ticks);

@@ -15,6 +15,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
 #include "kernel/kmem.h"
+#include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "platform/clock.h"
 
@@ -55,8 +56,9 @@
 static volatile uint32_t *mmio; /* xAPIC register page, NULL in x2APIC mode */
 static bool x2apic;
 static bool tsc_deadline;
-/* Classic timer: LAPIC counts per TSC tick, as a 32.32 fixed-point fraction. */
-static uint64_t count_per_tsc_fp32;
+/* Classic timer: LAPIC counts per TSC tick, as a 32.32 fixed-point fraction,
+ * measured per CPU on its first use (0 until then). */
+static uint64_t count_per_tsc_fp32[PCPU_MAX];
 
 static uint32_t rd(uint32_t reg)
 {
@@ -140,9 +142,10 @@ static void calibrate_timer(void)
 		cpu_relax();
 	left = rd(LAPIC_TIMER_CUR);
 	wr(LAPIC_TIMER_INIT, 0);
-	count_per_tsc_fp32 = ((uint64_t)(0xffffffffu - left) << 32) / (t1 - t0);
-	if (count_per_tsc_fp32 == 0)
-		count_per_tsc_fp32 = 1;
+	wr(LAPIC_LVT_TIMER, IRQ_VECTOR_TIMER); /* one-shot, unmasked */
+	uint64_t f = ((uint64_t)(0xffffffffu - left) << 32) / (t1 - t0);
+
+	count_per_tsc_fp32[pcpu_id()] = f ? f : 1;
 }
 
 void lapic_init(bool boot_cpu)
@@ -175,8 +178,6 @@ void lapic_init(bool boot_cpu)
 	if (tsc_deadline) {
 		wr(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | IRQ_VECTOR_TIMER);
 	} else {
-		if (boot_cpu)
-			calibrate_timer();
 		wr(LAPIC_TIMER_DIV, TIMER_DIV_16);
 		wr(LAPIC_LVT_TIMER, IRQ_VECTOR_TIMER); /* one-shot */
 	}
@@ -197,10 +198,12 @@ void lapic_timer_arm(uint64_t deadline)
 		wr(LAPIC_TIMER_INIT, 0);
 		return;
 	}
+	if (!count_per_tsc_fp32[pcpu_id()])
+		calibrate_timer();
+	uint64_t f = count_per_tsc_fp32[pcpu_id()];
 	uint64_t now = rdtsc(), ticks = deadline > now ? deadline - now : 1;
 	/* ticks * fraction, without overflow: split the 32.32 product. */
-	uint64_t count = (ticks >> 32) * count_per_tsc_fp32 +
-			 (((ticks & 0xffffffffu) * count_per_tsc_fp32) >> 32);
+	uint64_t count = (ticks >> 32) * f + (((ticks & 0xffffffffu) * f) >> 32);
 
 	if (count == 0)
 		count = 1;

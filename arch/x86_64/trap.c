@@ -340,6 +340,7 @@ void trap_dispatch(struct trap_frame *f)
 		       f->vector, f->rip);
 		plat_exit(TORO_EXIT_PANIC);
 	}
+	console_lock(); /* the whole report in one piece; never released */
 	ksyms_format(f->rip, sym, sizeof(sym));
 	printk("\nexception: %s at %#lx in %s, error code %#lx\n",
 	       f->vector < 32 ? exception_names[f->vector] : "unknown", f->rip, sym,

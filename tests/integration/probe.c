@@ -6,6 +6,7 @@
  *   echo     read one line from the console and print it back as "echo: <line>"
  *   args     print main's arguments, one per line
  *   thread_fault=null|stack   fault inside a second thread
+ *   thread_cpu=N              ... created on CPU N (default 0)
  */
 #include <toro/toro.h>
 
@@ -62,8 +63,10 @@ int main(int argc, char **argv)
 	}
 	v = toro_param("thread_fault");
 	if (v) {
+		const char *c = toro_param("thread_cpu");
 		int id = toro_thread_create(faulting_thread,
-					    (void *)(uintptr_t)!strcmp(v, "stack"), 0, 0);
+					    (void *)(uintptr_t)!strcmp(v, "stack"),
+					    c ? to_int(c) : 0, 0);
 
 		printf("created thread %d\n", id);
 		toro_thread_join(id, NULL);

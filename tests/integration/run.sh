@@ -93,6 +93,15 @@ expect "hello: bootstats prints the phase timestamps" 0 \
 	-- "$hello" -- bootstats
 
 
+# --- several CPUs --------------------------------------------------------------
+expect "hello: 8 CPUs" 0 "$greeting" '^Toro [0-9.]+: 8 CPUs, 128 MiB$' -- "$hello" --cpus 8
+expect "hello: 8 CPUs with acpi=off (MP table)" 0 "$greeting" \
+	'^Toro [0-9.]+: 8 CPUs, 128 MiB$' -- "$hello" --cpus 8 --machine acpi=off
+expect "pingpong: CPU 0 gets a pong from every other CPU" 0 \
+	'^CPU 0 <-> CPU 1: 100 round trips, median [0-9]+ ns' \
+	'^CPU 0 <-> CPU 3: 100 round trips, median [0-9]+ ns' \
+	-- "$O/examples/pingpong.elf" --cpus 4 -- rounds=100
+
 # --- exit codes ---------------------------------------------------------------
 expect "main's return value is the exit status" 5 -- "$probe" -- exit=5
 expect "exit code 126 is the largest" 126 -- "$probe" -- exit=126
@@ -169,6 +178,8 @@ expect "panic prints file:line and a backtrace" 70 \
 expect "a fault in a thread names the thread and its CPU" 70 \
 	'^created thread [0-9]+$' '^  in thread [0-9]+ on CPU 0$' 'NULL pointer dereference' \
 	'#0 +0x[0-9a-f]+ faulting_thread\+' -- "$probe" -- thread_fault=null
+expect "a fault in a thread on CPU 2 names CPU 2" 70 '^  in thread [0-9]+ on CPU 2$' \
+	'#0 +0x[0-9a-f]+ faulting_thread\+' -- "$probe" --cpus 4 -- thread_fault=null thread_cpu=2
 expect "a thread's stack overflow hits its guard page" 70 \
 	'stack overflow: hit the guard page below the thread stack' \
 	'thread_recurse\+' -- "$probe" -- thread_fault=stack
