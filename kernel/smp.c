@@ -25,6 +25,7 @@
 #include "lib/kstring.h"
 #include "lib/mptable.h"
 #include "platform/clock.h"
+#include "platform/ioapic.h"
 #include "platform/lapic.h"
 #include "platform/platform.h"
 #include "toro/toro.h"
@@ -70,32 +71,100 @@ static int phys_read(void *ctx, uint64_t pa, void *buf, size_t len)
 	return 0;
 }
 
-/* Fills apic_ids with the APIC ids of every usable CPU; returns how many. */
+/* ACPI MPS INTI flags to IOAPIC_* (bus default for ISA: edge, active high). */
+static unsigned ovr_flags(uint16_t f)
+{
+	unsigned r = 0;
+
+	if ((f & ACPI_INTI_POLARITY_MASK) == ACPI_INTI_POLARITY_LOW)
+		r |= IOAPIC_ACTIVE_LOW;
+	if ((f & ACPI_INTI_TRIGGER_MASK) == ACPI_INTI_TRIGGER_LEVEL)
+		r |= IOAPIC_LEVEL;
+	return r;
+}
+
+/* MP table interrupt flags to IOAPIC_* (bus default for ISA: edge, active high). */
+static unsigned mp_flags(uint16_t f)
+{
+	unsigned r = 0;
+
+	if ((f & MP_IRQ_POLARITY_MASK) == 3)
+		r |= IOAPIC_ACTIVE_LOW;
+	if ((f & MP_IRQ_TRIGGER_MASK) == (3u << 2))
+		r |= IOAPIC_LEVEL;
+	return r;
+}
+
+/*
+ * ISA interrupts the MADT does not override but the MP table wires elsewhere.
+ * QEMU wires the PIT (IRQ 0) to IOAPIC input 2 like a PC, and qboot's MP table
+ * says so, but microvm's MADT has no override for it.
+ */
+static void mp_isa_overrides(const struct mptable_info *mp, const struct acpi_madt *madt)
+{
+	for (uint8_t irq = 0; irq < 16; irq++) {
+		size_t idx;
+		uint8_t pin;
+		uint16_t f;
+		bool acpi = false;
+
+		for (size_t i = 0; madt && i < madt->novr; i++)
+			acpi |= madt->ovr[i].bus == 0 && madt->ovr[i].irq == irq;
+		if (acpi || mptable_isa_irq(mp, irq, &idx, &pin, &f) || pin == irq)
+			continue;
+		/* The MP table's IOAPIC ids may differ from the MADT's: match addresses. */
+		for (size_t i = 0; madt && i < madt->nioapics; i++)
+			if (madt->ioapic[i].addr == mp->ioapic[idx].addr)
+				ioapic_add_override(irq, madt->ioapic[i].gsi_base + pin,
+						    mp_flags(f));
+		/* Without ACPI, IOAPIC i's inputs are numbered from 24 * i (find_cpus). */
+		if (!madt)
+			ioapic_add_override(irq, (uint32_t)idx * 24 + pin, mp_flags(f));
+	}
+}
+
+/* Fills apic_ids with the APIC ids of every usable CPU, and registers the
+ * IOAPICs and interrupt overrides; returns how many CPUs. */
 static int find_cpus(uint32_t *apic_ids, int max)
 {
 	static struct acpi_madt madt;
 	static struct acpi_tables tables;
 	static struct mptable_info mp;
 	const struct acpi_mem mem = { phys_read, NULL };
+	struct mptable_range scan[MPTABLE_MAX_RANGES];
+	bool have_mp = false, have_madt = false;
+	uint64_t fps;
 	int n = 0;
 
-	if (boot_info.rsdp && acpi_find_tables(&mem, boot_info.rsdp, &tables) == 0 &&
-	    tables.madt_pa && acpi_parse_madt(&mem, tables.madt_pa, &madt) == 0) {
-		for (size_t i = 0; i < madt.ncpus && n < max; i++)
-			apic_ids[n++] = madt.cpu[i].apic_id;
-		cpu_source = "ACPI MADT";
-		return n;
-	}
-	struct mptable_range scan[MPTABLE_MAX_RANGES];
-	uint64_t fps;
 	/* microvm's firmware (qboot) writes an MP table but leaves the BIOS data area
 	 * (in page 0, which stays unmapped to catch NULL) zero: scan the defaults. */
 	size_t nscan = mptable_std_ranges(0, 0, scan);
 
 	if (mptable_find(&mem, scan, nscan, &fps) == 0 &&
-	    mptable_parse(&mem, fps, &mp) == 0) {
+	    mptable_parse(&mem, fps, &mp) == 0)
+		have_mp = true;
+	if (boot_info.rsdp && acpi_find_tables(&mem, boot_info.rsdp, &tables) == 0 &&
+	    tables.madt_pa && acpi_parse_madt(&mem, tables.madt_pa, &madt) == 0)
+		have_madt = true;
+	if (have_madt) {
+		for (size_t i = 0; i < madt.ncpus && n < max; i++)
+			apic_ids[n++] = madt.cpu[i].apic_id;
+		for (size_t i = 0; i < madt.nioapics; i++)
+			ioapic_add(madt.ioapic[i].addr, madt.ioapic[i].gsi_base);
+		for (size_t i = 0; i < madt.novr; i++)
+			if (madt.ovr[i].bus == 0)
+				ioapic_add_override(madt.ovr[i].irq, madt.ovr[i].gsi,
+						    ovr_flags(madt.ovr[i].flags));
+		if (have_mp)
+			mp_isa_overrides(&mp, &madt);
+		cpu_source = "ACPI MADT";
+	} else if (have_mp) {
 		for (size_t i = 0; i < mp.ncpus && n < max; i++)
 			apic_ids[n++] = mp.cpu[i].apic_id;
+		/* The MP table has no GSI numbers: its IOAPICs are numbered in order. */
+		for (size_t i = 0, gsi = 0; i < mp.nioapics; i++, gsi += 24)
+			ioapic_add(mp.ioapic[i].addr, (uint32_t)gsi);
+		mp_isa_overrides(&mp, NULL);
 		cpu_source = "MP table";
 	}
 	return n;
@@ -106,9 +175,14 @@ static uintptr_t slot(const char *sym)
 	return TRAMPOLINE_PA + ((uintptr_t)sym - (uintptr_t)trampoline_start);
 }
 
+/*
+ * Waits for a CPU to check in, at least `ns`. The TSC rate is not measured yet
+ * (that takes milliseconds and is done on first use), so the wait assumes the
+ * fastest plausible TSC, 10 GHz: on a slower one it only waits longer.
+ */
 static bool wait_online(int cpu, uint64_t ns)
 {
-	uint64_t end = rdtsc() + clock_ns_to_ticks(ns);
+	uint64_t end = rdtsc() + ns * 10;
 
 	while (rdtsc() < end)
 		if (atomic_load_explicit(&pcpus[cpu].online, memory_order_acquire))
