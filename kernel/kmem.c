@@ -45,11 +45,24 @@ size_t kmem_ranges(const struct mem_range **out)
 	return nranges;
 }
 
-/* The page allocator is shared by every CPU. Heaps take pages rarely (one per slab),
- * so its lock is not on the malloc fast path. */
-static struct spinlock pages_lock = SPINLOCK_INIT;
+/*
+ * Pages. The bitmap allocator is shared by every CPU behind a lock; in front of
+ * it each CPU keeps a small stack of single pages (what heap slabs, page tables
+ * and thread stacks mostly take), refilled and drained in batches, so that a CPU
+ * rarely takes the lock. Runs of pages go to the shared allocator directly.
+ */
+#define PAGE_CACHE_MAX 64 /* pages a CPU keeps */
+#define PAGE_CACHE_BATCH 16 /* pages moved to or from the shared allocator at once */
 
-void *kmem_pages_alloc(size_t npages)
+struct page_cache {
+	uint64_t page[PAGE_CACHE_MAX]; /* free pages, most recently freed last */
+	int n; /* pages in page[] */
+};
+
+static struct spinlock pages_lock = SPINLOCK_INIT;
+static struct page_cache caches[KMEM_MAX_CPUS];
+
+static void *shared_alloc(size_t npages)
 {
 	bool on = spin_lock(&pages_lock);
 	uint64_t pa = pagealloc_alloc(&pages, npages, 1);
@@ -58,16 +71,79 @@ void *kmem_pages_alloc(size_t npages)
 	return (void *)(uintptr_t)pa;
 }
 
-void kmem_pages_free(void *p, size_t npages)
+static void shared_free(uint64_t pa, size_t npages)
 {
-	if (!p)
-		return;
 	bool on = spin_lock(&pages_lock);
-	int r = pagealloc_free(&pages, (uintptr_t)p, npages);
+	int r = pagealloc_free(&pages, pa, npages);
 
 	spin_unlock(&pages_lock, on);
 	if (r)
-		panic("freeing %zu pages at %p that are not allocated", npages, p);
+		panic("freeing %zu pages at %#lx that are not allocated", npages, pa);
+}
+
+void *kmem_pages_alloc(size_t npages)
+{
+	if (npages != 1)
+		return shared_alloc(npages);
+	bool on = irq_save();
+	struct page_cache *c = &caches[pcpu_id()];
+
+	if (c->n == 0) {
+		bool l = spin_lock(&pages_lock);
+
+		while (c->n < PAGE_CACHE_BATCH) {
+			uint64_t pa = pagealloc_alloc(&pages, 1, 1);
+
+			if (!pa)
+				break;
+			c->page[c->n++] = pa;
+		}
+		spin_unlock(&pages_lock, l);
+	}
+	uint64_t pa = c->n ? c->page[--c->n] : 0;
+
+	irq_restore(on);
+	return (void *)(uintptr_t)pa;
+}
+
+void kmem_pages_free(void *p, size_t npages)
+{
+	uint64_t pa = (uintptr_t)p;
+
+	if (!p)
+		return;
+	if (npages != 1 || (pa & (PAGE_SIZE - 1))) {
+		shared_free(pa, npages);
+		return;
+	}
+	bool on = irq_save();
+	struct page_cache *c = &caches[pcpu_id()];
+
+	/* A page freed twice in a row would be handed out twice: catch that much. */
+	for (int i = 0; i < c->n; i++)
+		if (c->page[i] == pa)
+			panic("freeing the page at %p twice", p);
+	if (c->n == PAGE_CACHE_MAX) {
+		bool l = spin_lock(&pages_lock);
+
+		while (c->n > PAGE_CACHE_MAX - PAGE_CACHE_BATCH)
+			if (pagealloc_free(&pages, c->page[--c->n], 1))
+				panic("a cached page at %#lx was not allocated",
+				      c->page[c->n]);
+		spin_unlock(&pages_lock, l);
+	}
+	c->page[c->n++] = pa;
+	irq_restore(on);
+}
+
+/* Pages sitting in the CPUs' caches: free, although the shared allocator lent them. */
+static size_t cached_pages(void)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < KMEM_MAX_CPUS; i++)
+		n += (size_t)caches[i].n;
+	return n;
 }
 
 static void *heap_page_alloc(void *ctx, size_t npages)
@@ -286,7 +362,7 @@ void toro_memstats(struct toro_memstats *st)
 
 	st->pages_total = pagealloc_free_pages(&pages) + pagealloc_used_pages(&pages);
 	/* Page tables are the kernel's, not a leak of whoever split a large page. */
-	st->pages_used = pagealloc_used_pages(&pages) - vm_table_pages();
+	st->pages_used = pagealloc_used_pages(&pages) - vm_table_pages() - cached_pages();
 	st->pages_tables = vm_table_pages();
 	st->heap_bytes = 0;
 	st->heap_blocks = 0;
