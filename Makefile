@@ -37,7 +37,8 @@ KASFLAGS := -Iinclude -I. -D__ASSEMBLY__ -MMD -MP
 KLDFLAGS := -nostdlib -static -no-pie --gc-sections -z max-page-size=4096 -z noexecstack --build-id=none \
 	-T arch/x86_64/kernel.ld
 
-KERNEL_SRCS := $(wildcard arch/x86_64/*.S arch/x86_64/*.c platform/*.c kernel/*.c lib/*.c)
+KERNEL_SRCS := $(wildcard arch/x86_64/*.S arch/x86_64/*.c platform/*.c kernel/*.c lib/*.c \
+	drivers/virtio/*.c)
 KERNEL_OBJS := $(patsubst %,$(O)/k/%.o,$(basename $(KERNEL_SRCS)))
 
 EXAMPLES := $(notdir $(wildcard examples/*))
@@ -174,7 +175,7 @@ lint:
 	$(Q)clang-format --dry-run -Werror $(C_FILES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
-		-DTORO_KERNEL arch platform kernel lib host bench
+		-DTORO_KERNEL arch platform kernel lib host bench drivers
 	@echo "lint: clean"
 
 clean:

@@ -345,6 +345,9 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 	report(o, &r);
 	if (tty)
 		tcsetattr(io->stdin_fd, TCSANOW, &tio);
+	/* QEMU leaves its listening socket file behind. */
+	if (runopts_console_socket(o))
+		unlink(runopts_console_socket(o));
 
 restore:
 	if (sfd >= 0)

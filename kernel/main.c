@@ -6,6 +6,8 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
+#include "drivers/virtio/console.h"
+#include "drivers/virtio/virtio.h"
 #include "kernel/kmem.h"
 #include "kernel/params.h"
 #include "kernel/percpu.h"
@@ -52,6 +54,7 @@ _Noreturn void kmain(uint32_t start_info)
 	lapic_init(true);
 	sched_init_cpu();
 	smp_init();
+	virtio_init();
 	banner();
 
 	boot_tsc[BOOT_MAIN] = rdtsc();
@@ -83,6 +86,8 @@ int toro_getc(void)
 {
 	int c;
 
+	if (vcon_active())
+		return vcon_getc();
 	/* Polled until interrupts exist; the UART's FIFO holds what arrives meanwhile
 	 * and QEMU stops sending when it is full, so nothing is lost. */
 	while ((c = plat_uart_getc()) < 0)

@@ -16,6 +16,7 @@ _Noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 	if (panicking++)
 		plat_exit(TORO_EXIT_PANIC); /* a panic while panicking: just stop */
 	console_lock(); /* the whole report in one piece; never released */
+	console_panic();
 	printk("\npanic: %s:%d: ", file, line);
 	va_start(ap, fmt);
 	vprintk(fmt, ap);

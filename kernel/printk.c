@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "arch/x86_64/cpu.h"
+#include "drivers/virtio/console.h"
 #include "kernel/percpu.h"
 #include "lib/fmt.h"
 #include "platform/platform.h"
@@ -48,9 +49,19 @@ void console_unlock(void)
 		atomic_store_explicit(&console_owner, -1, memory_order_release);
 }
 
+static bool uart_only; /* a panic: the UART, which needs nothing else to work */
+
 void console_write(const char *s, size_t n)
 {
-	plat_uart_write(s, n);
+	if (vcon_active() && !uart_only)
+		vcon_write(s, n);
+	else
+		plat_uart_write(s, n);
+}
+
+void console_panic(void)
+{
+	uart_only = true;
 }
 
 static void console_sink(void *ctx, const char *s, size_t n)

@@ -10,6 +10,8 @@
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintk(const char *fmt, va_list ap);
 void console_write(const char *s, size_t n);
+/* From now on the console is the UART only (panics and exception reports). */
+void console_panic(void);
 /* Holds the console across several printk calls (a report), re-entrant per CPU. */
 void console_lock(void);
 void console_unlock(void);

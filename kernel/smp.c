@@ -56,6 +56,14 @@ int toro_ncpus(void)
 	return ncpus;
 }
 
+static struct acpi_tables tables;
+static bool have_tables;
+
+const struct acpi_tables *smp_acpi_tables(void)
+{
+	return have_tables ? &tables : NULL;
+}
+
 /* ACPI tables may sit outside RAM: map what is read, read-only, on demand. */
 static int phys_read(void *ctx, uint64_t pa, void *buf, size_t len)
 {
@@ -128,7 +136,6 @@ static void mp_isa_overrides(const struct mptable_info *mp, const struct acpi_ma
 static int find_cpus(uint32_t *apic_ids, int max)
 {
 	static struct acpi_madt madt;
-	static struct acpi_tables tables;
 	static struct mptable_info mp;
 	const struct acpi_mem mem = { phys_read, NULL };
 	struct mptable_range scan[MPTABLE_MAX_RANGES];
@@ -143,8 +150,10 @@ static int find_cpus(uint32_t *apic_ids, int max)
 	if (mptable_find(&mem, scan, nscan, &fps) == 0 &&
 	    mptable_parse(&mem, fps, &mp) == 0)
 		have_mp = true;
-	if (boot_info.rsdp && acpi_find_tables(&mem, boot_info.rsdp, &tables) == 0 &&
-	    tables.madt_pa && acpi_parse_madt(&mem, tables.madt_pa, &madt) == 0)
+	have_tables = boot_info.rsdp &&
+		      acpi_find_tables(&mem, boot_info.rsdp, &tables) == 0;
+	if (have_tables && tables.madt_pa &&
+	    acpi_parse_madt(&mem, tables.madt_pa, &madt) == 0)
 		have_madt = true;
 	if (have_madt) {
 		for (size_t i = 0; i < madt.ncpus && n < max; i++)
@@ -168,6 +177,11 @@ static int find_cpus(uint32_t *apic_ids, int max)
 		cpu_source = "MP table";
 	}
 	return n;
+}
+
+int smp_phys_read(uint64_t pa, void *buf, size_t len)
+{
+	return phys_read(NULL, pa, buf, len);
 }
 
 static uintptr_t slot(const char *sym)

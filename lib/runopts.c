@@ -213,6 +213,19 @@ static int set_opt(struct run_opts *o, const char *name, const char *val,
 			return -EINVAL;
 		}
 		o->timeout_set = true;
+	} else if (strcmp(name, "--console") == 0) {
+		/* QEMU splits its options at commas: a path with one cannot be passed. */
+		if (val[0] == '\0' || strchr(val, ',') || strcmp(val, "unix:") == 0) {
+			*why = "--console: expected FILE or unix:PATH, without commas";
+			return -EINVAL;
+		}
+		o->console = val;
+	} else if (strcmp(name, "--virtio") == 0) {
+		if (strcmp(val, "modern") != 0 && strcmp(val, "legacy") != 0) {
+			*why = "--virtio: expected modern or legacy";
+			return -EINVAL;
+		}
+		o->virtio_modern = strcmp(val, "modern") == 0;
 	} else { /* --machine */
 		if (val[0] == '\0') {
 			*why = "--machine: expected options, e.g. acpi=off";
@@ -234,8 +247,8 @@ static bool has_blank(const char *s)
 int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char **why,
 		  const char **bad)
 {
-	static const char *const valued[] = { "--cpus", "--mem", "--timeout",
-					      "--machine" };
+	static const char *const valued[] = { "--cpus",	   "--mem",	"--timeout",
+					      "--machine", "--console", "--virtio" };
 
 	*why = NULL;
 	*bad = NULL;
@@ -332,6 +345,11 @@ static void buf_finish(struct runopts_argv *a, size_t start, bool *full)
 	add_arg(a, a->buf + start, full);
 }
 
+const char *runopts_console_socket(const struct run_opts *o)
+{
+	return o->console && strncmp(o->console, "unix:", 5) == 0 ? o->console + 5 : NULL;
+}
+
 int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 {
 	static const char *const fixed[] = {
@@ -378,6 +396,31 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 
 	add_arg(a, "-kernel", &full);
 	add_arg(a, o->image, &full);
+	if (o->console) {
+		/* A virtio console writing to a file, or on a Unix socket QEMU listens
+		 * on (both ways: a client sends the guest's input). */
+		const char *sock = runopts_console_socket(o);
+
+		add_arg(a, "-device", &full);
+		add_arg(a, "virtio-serial-device", &full);
+		add_arg(a, "-chardev", &full);
+		start = a->used;
+		if (sock) {
+			buf_add(a, "socket,id=toro-console,server=on,wait=off,path=", 47,
+				&full);
+			buf_add(a, sock, strlen(sock), &full);
+		} else {
+			buf_add(a, "file,id=toro-console,path=", 26, &full);
+			buf_add(a, o->console, strlen(o->console), &full);
+		}
+		buf_finish(a, start, &full);
+		add_arg(a, "-device", &full);
+		add_arg(a, "virtconsole,chardev=toro-console", &full);
+	}
+	if (o->virtio_modern) {
+		add_arg(a, "-global", &full);
+		add_arg(a, "virtio-mmio.force-legacy=false", &full);
+	}
 	if (o->nargs > 0) {
 		add_arg(a, "-append", &full);
 		start = a->used;

@@ -42,6 +42,8 @@ struct run_opts {
 	const char *image; /* PVH ELF image, the one positional argument */
 	const char *qemu; /* QEMU binary; RUNOPTS_QEMU unless TORO_QEMU says */
 	const char *machine; /* extra `-M microvm,...` options, or NULL */
+	const char *console; /* virtio console: FILE or unix:PATH, or NULL */
+	bool virtio_modern; /* virtio-mmio version 2 instead of QEMU's legacy default */
 	uint64_t mem; /* guest RAM in bytes, a multiple of RUNOPTS_MEM_ALIGN */
 	uint64_t timeout_ms; /* stop the VM after this long; 0 = never */
 	unsigned int cpus; /* virtual CPUs, 1..RUNOPTS_MAX_CPUS */
@@ -92,6 +94,9 @@ int runopts_parse_seconds(const char *s, uint64_t *ms);
  * ("128M", "1032K"). Returns 0 or -ENOSPC.
  */
 int runopts_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* The Unix socket path of `--console unix:PATH`, or NULL. */
+const char *runopts_console_socket(const struct run_opts *o);
 
 /* Builds the QEMU command line; 0, or -E2BIG when it does not fit. */
 int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a);

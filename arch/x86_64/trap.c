@@ -341,6 +341,7 @@ void trap_dispatch(struct trap_frame *f)
 		plat_exit(TORO_EXIT_PANIC);
 	}
 	console_lock(); /* the whole report in one piece; never released */
+	console_panic();
 	ksyms_format(f->rip, sym, sizeof(sym));
 	printk("\nexception: %s at %#lx in %s, error code %#lx\n",
 	       f->vector < 32 ? exception_names[f->vector] : "unknown", f->rip, sym,

@@ -44,6 +44,14 @@ void toro_yield(void);
 int toro_mbox_send(int cpu, const void *msg, size_t len);
 long toro_mbox_recv(int *from, void *buf, size_t size, int64_t timeout_ns);
 
+/*
+ * Devices. Each device is driven by one CPU (CPU 0 unless told otherwise), which
+ * takes its interrupts; threads on other CPUs reach it through the kernel.
+ * toro_dedicate gives a device ("console") to another CPU; call it before the
+ * device is in use. 0, -ENODEV (no such device), -EINVAL (no such CPU).
+ */
+int toro_dedicate(const char *device, int cpu);
+
 /* Nanoseconds since boot (monotonic, the same clock on every CPU). */
 uint64_t toro_now_ns(void);
 /* Sleeps at least ns nanoseconds; other threads of the CPU run meanwhile. */

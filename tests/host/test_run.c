@@ -199,6 +199,26 @@ TEST(kernel_args_with_blanks_are_quoted)
 	CHECK_STR(word, "say \"hi\"");
 }
 
+TEST(console_and_virtio_options)
+{
+	char *w[] = { "img.elf", "--console", "out.txt", "--virtio", "modern", NULL };
+	char *bad1[] = { "img.elf", "--console", "a,b", NULL };
+	char *bad2[] = { "img.elf", "--virtio", "v3", NULL };
+	const char *why, *word;
+	struct run_opts o;
+
+	runopts_init(&o);
+	CHECK_EQ(runopts_parse(&o, 5, w, &why, &word), 0);
+	CHECK(strstr(joined(&o), "-kernel|img.elf|-device|virtio-serial-device|-chardev|"
+				 "file,id=toro-console,path=out.txt|-device|"
+				 "virtconsole,chardev=toro-console|-global|"
+				 "virtio-mmio.force-legacy=false") != NULL);
+	runopts_init(&o);
+	CHECK_EQ(runopts_parse(&o, 3, bad1, &why, &word), -EINVAL);
+	runopts_init(&o);
+	CHECK_EQ(runopts_parse(&o, 3, bad2, &why, &word), -EINVAL);
+}
+
 TEST(argv_too_long)
 {
 	static char big[RUNOPTS_ARGV_BUF];

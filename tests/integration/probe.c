@@ -7,6 +7,9 @@
  *   args     print main's arguments, one per line
  *   thread_fault=null|stack   fault inside a second thread
  *   thread_cpu=N              ... created on CPU N (default 0)
+ *   dedicate=N  give the console device to CPU N first
+ *   flood=N  print N lines of 63 pseudo-random characters between "flood-begin"
+ *            and "flood-end" lines, then their POSIX cksum ("flood: cksum C size S")
  */
 #include <toro/toro.h>
 
@@ -17,6 +20,42 @@ static int to_int(const char *s)
 	for (s += neg; *s >= '0' && *s <= '9'; s++)
 		v = v * 10 + (*s - '0');
 	return neg ? -v : v;
+}
+
+/* POSIX cksum: CRC-32 (polynomial 0x04c11db7, MSB first) over the data and then
+ * its length, complemented; what `cksum` prints on the host. */
+static uint32_t crc_byte(uint32_t crc, uint8_t b)
+{
+	crc ^= (uint32_t)b << 24;
+	for (int i = 0; i < 8; i++)
+		crc = crc & 0x80000000u ? (crc << 1) ^ 0x04c11db7u : crc << 1;
+	return crc;
+}
+
+static void flood(int lines)
+{
+	static const char chars[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	uint32_t crc = 0, seed = 1;
+	uint64_t size = 0;
+	char line[64];
+
+	printf("flood-begin\n");
+	for (int i = 0; i < lines; i++) {
+		for (int k = 0; k < 63; k++) {
+			seed = seed * 1103515245u + 12345u;
+			line[k] = chars[(seed >> 16) % (sizeof(chars) - 1)];
+		}
+		line[63] = '\n';
+		for (int k = 0; k < 64; k++)
+			crc = crc_byte(crc, (uint8_t)line[k]);
+		size += 64;
+		printf("%.64s", line);
+	}
+	printf("flood-end\n");
+	for (uint64_t n = size; n; n >>= 8)
+		crc = crc_byte(crc, (uint8_t)n);
+	printf("flood: cksum %u size %llu\n", ~crc, (unsigned long long)size);
 }
 
 static volatile int depth_limit = 1 << 30;
@@ -42,6 +81,9 @@ int main(int argc, char **argv)
 {
 	const char *v;
 
+	v = toro_param("dedicate");
+	if (v && toro_dedicate("console", to_int(v)))
+		printf("cannot dedicate the console to CPU %s\n", v);
 	if (toro_param("args"))
 		for (int i = 0; i < argc; i++)
 			printf("argv[%d]=%s\n", i, argv[i]);
@@ -71,6 +113,9 @@ int main(int argc, char **argv)
 		printf("created thread %d\n", id);
 		toro_thread_join(id, NULL);
 	}
+	v = toro_param("flood");
+	if (v)
+		flood(to_int(v));
 	v = toro_param("exit");
 	return v ? to_int(v) : 0;
 }

@@ -102,6 +102,83 @@ expect "pingpong: CPU 0 gets a pong from every other CPU" 0 \
 	'^CPU 0 <-> CPU 3: 100 round trips, median [0-9]+ ns' \
 	-- "$O/examples/pingpong.elf" --cpus 4 -- rounds=100
 
+# --- virtio console ---------------------------------------------------------------
+# 1 MiB through the virtio console into a file, checked with the host's cksum.
+vcon="$out.console"
+flood_check() {
+	name=$1
+	shift
+	rm -f "$vcon"
+	"$toro" run "$probe" --console "$vcon" "$@" flood=16384 </dev/null >"$out" 2>&1
+	rc=$?
+	want=$(sed -n 's/^flood: cksum \([0-9]*\) size \([0-9]*\)$/\1 \2/p' "$vcon" 2>/dev/null)
+	got=$(sed -n '/^flood-begin$/,/^flood-end$/p' "$vcon" 2>/dev/null | sed '1d;$d' | cksum)
+	if [ $rc -eq 0 ] && [ -n "$want" ] && [ "$want" = "$got" ] &&
+		[ "${want#* }" = 1048576 ]; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc" "guest says: $want" "host computes: $got"
+	fi
+}
+flood_check "virtio console: 1 MiB intact (legacy, ACPI)" --
+flood_check "virtio console: 1 MiB intact (modern, ACPI)" --virtio modern --
+flood_check "virtio console: 1 MiB intact (legacy, acpi=off)" --machine acpi=off --
+flood_check "virtio console: 1 MiB intact (modern, acpi=off, 4 CPUs, owned by CPU 3)" \
+	--virtio modern --machine acpi=off --cpus 4 -- dedicate=3
+flood_check "virtio console: 1 MiB intact (legacy, ACPI, 4 CPUs, owned by CPU 2)" \
+	--cpus 4 -- dedicate=2
+rm -f "$vcon"
+
+# Console input: a client on the console's Unix socket sends a line, the guest
+# echoes it back on the same socket, exits, and QEMU closing the socket ends socat.
+sock="$out.sock"
+"$toro" run "$probe" --console "unix:$sock" --timeout 60 -- echo </dev/null >"$out" 2>&1 &
+pid=$!
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+	i=$((i + 1))
+	sleep 0.05
+done
+reply=$(printf 'over virtio\n' | socat STDIO,ignoreeof "UNIX-CONNECT:$sock" 2>&1)
+wait $pid
+rc=$?
+if [ $rc -eq 0 ] && echo "$reply" | grep -q '^echo: over virtio$' && [ ! -e "$sock" ]; then
+	ok "virtio console: input from the host reaches the guest; socket removed"
+else
+	not_ok "virtio console: input from the host reaches the guest; socket removed" \
+		"exit $rc" "reply: $reply"
+fi
+# The same with the device owned by CPU 1 (the reader, main, is on CPU 0).
+"$toro" run "$probe" --cpus 2 --console "unix:$sock" --timeout 60 -- dedicate=1 echo \
+	</dev/null >"$out" 2>&1 &
+pid=$!
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+	i=$((i + 1))
+	sleep 0.05
+done
+reply=$(printf 'to cpu 1\n' | socat STDIO,ignoreeof "UNIX-CONNECT:$sock" 2>&1)
+wait $pid
+rc=$?
+if [ $rc -eq 0 ] && echo "$reply" | grep -q '^echo: to cpu 1$'; then
+	ok "virtio console: input with the device owned by CPU 1"
+else
+	not_ok "virtio console: input with the device owned by CPU 1" "exit $rc" "reply: $reply"
+fi
+# A device Toro has no driver for (virtio-rng, ID 4), added through a QEMU wrapper.
+wrapper="$out.qemu"
+printf '#!/bin/sh\nexec qemu-system-x86_64 "$@" -device virtio-rng-device\n' >"$wrapper"
+chmod +x "$wrapper"
+TORO_QEMU=$wrapper expect "an unknown virtio device is reported and boot goes on" 0 \
+	'^virtio: unknown device ID 4 at 0x[0-9a-f]+ \(ACPI\), ignored$' "$greeting" -- "$hello"
+rm -f "$wrapper"
+expect "a malformed virtio_mmio.device= is reported and boot goes on" 0 \
+	'^virtio: malformed virtio_mmio.device=12@nowhere' "$greeting" -- "$hello" \
+	-- virtio_mmio.device=12@nowhere
+expect "a virtio_mmio.device= without a device is reported and ignored" 0 "$greeting" \
+	'^virtio: no virtio-mmio device at 0xd0000000' -- "$hello" \
+	-- virtio_mmio.device=4K@0xd0000000:5
+
 # --- exit codes ---------------------------------------------------------------
 expect "main's return value is the exit status" 5 -- "$probe" -- exit=5
 expect "exit code 126 is the largest" 126 -- "$probe" -- exit=126
