@@ -159,7 +159,7 @@ fuzz: $(FUZZERS)
 
 bench: deps
 	$(Q)$(MAKE) -s --no-print-directory $(O)/examples/hello.elf $(O)/toro $(O)/bench/floor.elf \
-		$(O)/bench/bootbench $(O)/bench/sched.elf
+		$(O)/bench/bootbench $(O)/bench/sched.elf $(O)/tests/integration/probe.elf
 	$(Q)for cpus in 1 4; do \
 		$(O)/bench/bootbench --toro $(O)/toro --image $(O)/examples/hello.elf \
 			--floor $(O)/bench/floor.elf --cpus $$cpus || exit 1; echo; \
@@ -167,6 +167,8 @@ bench: deps
 	$(Q)echo "scheduler and mailboxes (2 CPUs, medians of 7 batches):"
 	$(Q)$(O)/toro run $(O)/bench/sched.elf --cpus 2 --timeout 300 > $(O)/bench/sched.out
 	$(Q)sed -n 's/^bench: /  /p' $(O)/bench/sched.out
+	$(Q)echo
+	$(Q)sh bench/virtio.sh $(O)
 
 C_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 fmt:

@@ -185,6 +185,11 @@ static int probe(struct virtio_dev *d)
 {
 	int r;
 
+	if (con.dev) {
+		printk("virtio: a second console at %#llx, ignored\n",
+		       (unsigned long long)d->base);
+		return -EBUSY;
+	}
 	con.dev = d;
 	d->priv = &con;
 	r = virtio_negotiate(d, 0);
