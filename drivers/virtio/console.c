@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-console (virtio 1.2, 5.3), port 0: queue 0 receives, queue 1 transmits.
+ * virtio-console (virtio 1.2, 5.3).
  *
- * Once it is up, the kernel log goes here instead of the UART (panics and
- * exception reports still go to the UART, which needs no interrupts or memory).
+ * Port 0 is the console: once it is up, the kernel log goes here instead of the
+ * UART (panics and exception reports still go to the UART, which needs no
+ * interrupts or memory), and toro_getc() reads from it. With VIRTIO_CONSOLE_F_
+ * MULTIPORT, port 1 is a second byte stream for the kernel (the GDB stub's).
+ *
+ * Queues: port 0 receives on 0 and transmits on 1; with multiport, 2 and 3 carry
+ * control messages and port n uses 2n+2 and 2n+3 (5.3.2). The multiport handshake
+ * (5.3.6.2): the driver sends DEVICE_READY; the device announces each port with
+ * DEVICE_ADD, which the driver answers with PORT_READY, then PORT_OPEN for the
+ * ports it uses; the device says PORT_OPEN when the host side connects.
+ *
  * Transmit copies each write into one of a fixed set of page-sized buffers and
- * queues it; buffers come back when the device has used them, which is checked
- * on every write, so a slow host makes writers wait but never loses output.
- * Receive keeps every receive buffer posted; the interrupt moves what arrived
- * into a byte ring that toro_getc() reads.
- *
- * The log is written from every CPU, so the transmit side is under a spinlock;
- * receiving runs on the device's owner CPU.
+ * queues it; buffers come back when the device has used them, checked on every
+ * write, so a slow host makes writers wait but never loses output. Receive keeps
+ * every receive buffer posted; the interrupt moves what arrived into a byte ring.
+ * The log is written from every CPU, so each port's transmit side and ring are
+ * under a spinlock; the interrupt runs on the device's owner CPU.
  */
 #include "drivers/virtio/console.h"
 
@@ -29,27 +36,58 @@
 #include "toro/toro.h"
 #include "uapi/virtio_mmio.h"
 
-#define RX_QUEUE 0
-#define TX_QUEUE 1
-#define TX_BUFS 16 /* page-sized transmit buffers */
-#define RX_BUFS 8 /* page-sized receive buffers, all posted */
+#define VIRTIO_CONSOLE_F_MULTIPORT 1
+#define CTRL_RX_QUEUE 2
+#define CTRL_TX_QUEUE 3
+#define VCON_PORTS 2 /* port 0 (console) and port 1 */
+#define TX_BUFS 16 /* page-sized transmit buffers per port */
+#define RX_BUFS 8 /* page-sized receive buffers per port, all posted */
+#define CTRL_BUFS 8 /* control receive buffers */
 #define RX_RING 4096 /* bytes received and not yet read */
 #define TX_SPINS 100000000 /* polls of a device that returns nothing: then broken */
 
-struct vcon {
-	struct virtio_dev *dev; /* the device */
+/* Control messages (5.3.6.2). */
+struct virtio_console_control {
+	uint32_t id; /* port number */
+	uint16_t event; /* VIRTIO_CONSOLE_* below */
+	uint16_t value; /* meaning depends on the event */
+};
+_Static_assert(sizeof(struct virtio_console_control) == 8, "control message size");
+
+#define VIRTIO_CONSOLE_DEVICE_READY 0
+#define VIRTIO_CONSOLE_DEVICE_ADD 1
+#define VIRTIO_CONSOLE_DEVICE_REMOVE 2
+#define VIRTIO_CONSOLE_PORT_READY 3
+#define VIRTIO_CONSOLE_CONSOLE_PORT 4
+#define VIRTIO_CONSOLE_RESIZE 5
+#define VIRTIO_CONSOLE_PORT_OPEN 6
+#define VIRTIO_CONSOLE_PORT_NAME 7
+
+struct vport {
+	bool ready; /* queues set up */
+	bool host_open; /* the host side is connected (multiport only says) */
+	unsigned rxq, txq; /* its queue numbers */
 	char *tx[TX_BUFS]; /* transmit buffers */
 	bool tx_busy[TX_BUFS]; /* queued to the device */
 	char *rx[RX_BUFS]; /* receive buffers */
-	char ring[RX_RING]; /* received bytes, read by vcon_getc */
+	char ring[RX_RING]; /* received bytes, not yet read */
 	uint32_t ring_head; /* next byte to read (free-running) */
 	uint32_t ring_tail; /* next byte to write (free-running) */
-	struct waitq readers; /* threads in vcon_getc, on the owner CPU */
-	struct spinlock lock; /* the transmit side and the ring */
+	struct waitq readers; /* threads waiting for bytes, on the owner CPU */
+	struct spinlock lock; /* transmit side and ring */
+};
+
+struct vcon {
+	struct virtio_dev *dev; /* the device */
+	bool multiport; /* VIRTIO_CONSOLE_F_MULTIPORT negotiated */
+	struct vport port[VCON_PORTS]; /* port 0, and port 1 with multiport */
+	char *ctrl_rx[CTRL_BUFS]; /* control receive buffers */
+	struct virtio_console_control *ctrl_tx; /* one control message in flight */
+	struct spinlock ctrl_lock; /* the control transmit queue */
 };
 
 static struct vcon con;
-static bool active; /* the kernel log goes here */
+static bool active; /* the kernel log goes to port 0 */
 
 bool vcon_active(void)
 {
@@ -57,114 +95,193 @@ bool vcon_active(void)
 }
 
 /* Takes back the transmit buffers the device has finished with. Lock held. */
-static void tx_reclaim(void)
+static void tx_reclaim(struct vport *p)
 {
 	uint32_t len;
 	void *token;
 
-	while ((token = virtq_get_used(&con.dev->queues[TX_QUEUE], &len)))
-		con.tx_busy[(uintptr_t)token - 1] = false;
+	while ((token = virtq_get_used(&con.dev->queues[p->txq], &len)))
+		p->tx_busy[(uintptr_t)token - 1] = false;
 }
 
-static int tx_free_slot(void)
+static int tx_free_slot(struct vport *p)
 {
 	for (int i = 0; i < TX_BUFS; i++)
-		if (!con.tx_busy[i])
+		if (!p->tx_busy[i])
 			return i;
 	return -1;
 }
 
-void vcon_write(const char *s, size_t n)
+/* Queues s[0..n); returns the bytes not sent (the device broke). */
+static size_t port_write(struct vport *p, const char *s, size_t n)
 {
-	bool on = spin_lock(&con.lock);
+	bool on = spin_lock(&p->lock);
 
 	while (n && !con.dev->broken) {
 		int slot;
 		long spins = 0;
 
-		tx_reclaim();
-		while ((slot = tx_free_slot()) < 0) {
+		tx_reclaim(p);
+		while ((slot = tx_free_slot(p)) < 0 && !con.dev->broken) {
 			cpu_relax();
-			tx_reclaim();
+			tx_reclaim(p);
 			if (++spins == TX_SPINS)
 				virtio_mark_broken(con.dev,
 						   "transmit buffers never came back");
-			if (con.dev->broken)
-				break;
 		}
 		if (slot < 0)
 			break;
 		size_t k = n < PAGE_SIZE ? n : PAGE_SIZE;
-		struct virtq_buf b = { con.tx[slot], (uint32_t)k };
+		struct virtq_buf b = { p->tx[slot], (uint32_t)k };
 
-		memcpy(con.tx[slot], s, k);
-		if (virtq_add(&con.dev->queues[TX_QUEUE], &b, 1, NULL, 0,
+		memcpy(p->tx[slot], s, k);
+		if (virtq_add(&con.dev->queues[p->txq], &b, 1, NULL, 0,
 			      (void *)(uintptr_t)(slot + 1)))
 			break;
-		con.tx_busy[slot] = true;
-		virtio_kick(con.dev, TX_QUEUE);
+		p->tx_busy[slot] = true;
+		virtio_kick(con.dev, p->txq);
 		s += k;
 		n -= k;
 	}
-	spin_unlock(&con.lock, on);
+	spin_unlock(&p->lock, on);
+	return n;
+}
+
+void vcon_write(const char *s, size_t n)
+{
+	size_t left = port_write(&con.port[0], s, n);
+
 	/* A broken console must not swallow the log: the UART takes over. */
 	if (con.dev->broken) {
 		active = false;
-		plat_uart_write(s, n);
+		plat_uart_write(s + (n - left), left);
 	}
 }
 
-static int rx_post(int i)
+static int post(unsigned q, char *buf, uint32_t len, int token)
 {
-	struct virtq_buf b = { con.rx[i], PAGE_SIZE };
+	struct virtq_buf b = { buf, len };
 
-	return virtq_add(&con.dev->queues[RX_QUEUE], NULL, 0, &b, 1,
-			 (void *)(uintptr_t)(i + 1));
+	return virtq_add(&con.dev->queues[q], NULL, 0, &b, 1,
+			 (void *)(uintptr_t)(token + 1));
+}
+
+/* Sends one control message and waits for the device to take it. */
+static void ctrl_send(uint32_t id, uint16_t event, uint16_t value)
+{
+	struct virtio_console_control *m = con.ctrl_tx;
+	struct virtq *q = &con.dev->queues[CTRL_TX_QUEUE];
+	bool on = spin_lock(&con.ctrl_lock);
+	uint32_t len;
+
+	m->id = id;
+	m->event = event;
+	m->value = value;
+	struct virtq_buf b = { m, sizeof(*m) };
+
+	if (virtq_add(q, &b, 1, NULL, 0, m) == 0) {
+		virtio_kick(con.dev, CTRL_TX_QUEUE);
+		for (long i = 0; !virtq_get_used(q, &len) && !con.dev->broken; i++)
+			if (i == TX_SPINS)
+				virtio_mark_broken(con.dev,
+						   "a control message never came back");
+			else
+				cpu_relax();
+	}
+	spin_unlock(&con.ctrl_lock, on);
+}
+
+static void ctrl_message(const struct virtio_console_control *m, uint32_t len)
+{
+	if (len < sizeof(*m)) {
+		virtio_mark_broken(con.dev, "a short control message");
+		return;
+	}
+	switch (m->event) {
+	case VIRTIO_CONSOLE_DEVICE_ADD:
+		/* Ports beyond the ones we drive are refused, as the spec allows. */
+		if (m->id < VCON_PORTS && con.port[m->id].ready) {
+			ctrl_send(m->id, VIRTIO_CONSOLE_PORT_READY, 1);
+			ctrl_send(m->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+		} else {
+			ctrl_send(m->id, VIRTIO_CONSOLE_PORT_READY, 0);
+		}
+		break;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		if (m->id < VCON_PORTS) {
+			con.port[m->id].host_open = m->value;
+			sched_wake_all(&con.port[m->id].readers);
+		}
+		break;
+	default:
+		break; /* names, console port, resize: nothing to do */
+	}
+}
+
+/* Moves what a port received into its ring; reposts the buffers. */
+static bool port_receive(struct vport *p)
+{
+	uint32_t len;
+	void *token;
+	bool got = false;
+	bool on = spin_lock(&p->lock);
+
+	while ((token = virtq_get_used(&con.dev->queues[p->rxq], &len))) {
+		int i = (int)(uintptr_t)token - 1;
+
+		/* Bytes beyond the ring's room are dropped, newest first. */
+		for (uint32_t k = 0; k < len && p->ring_tail - p->ring_head < RX_RING;
+		     k++)
+			p->ring[p->ring_tail++ % RX_RING] = p->rx[i][k];
+		post(p->rxq, p->rx[i], PAGE_SIZE, i);
+		got = true;
+	}
+	if (got)
+		virtio_kick(con.dev, p->rxq);
+	spin_unlock(&p->lock, on);
+	if (got)
+		sched_wake_all(&p->readers);
+	return got;
 }
 
 static void interrupt(struct virtio_dev *d, uint32_t status)
 {
 	uint32_t len;
 	void *token;
-	bool got = false;
 
 	(void)d;
 	if (!(status & VIRTIO_MMIO_INT_VRING))
 		return;
-	bool on = spin_lock(&con.lock);
-
-	while ((token = virtq_get_used(&con.dev->queues[RX_QUEUE], &len))) {
+	for (int i = 0; i < VCON_PORTS; i++)
+		if (con.port[i].ready)
+			port_receive(&con.port[i]);
+	if (!con.multiport)
+		return;
+	while ((token = virtq_get_used(&con.dev->queues[CTRL_RX_QUEUE], &len))) {
 		int i = (int)(uintptr_t)token - 1;
 
-		/* Bytes beyond the ring's room are dropped, newest first. */
-		for (uint32_t k = 0; k < len && con.ring_tail - con.ring_head < RX_RING;
-		     k++)
-			con.ring[con.ring_tail++ % RX_RING] = con.rx[i][k];
-		rx_post(i);
-		got = true;
+		ctrl_message((const struct virtio_console_control *)con.ctrl_rx[i], len);
+		post(CTRL_RX_QUEUE, con.ctrl_rx[i], PAGE_SIZE, i);
 	}
-	if (got)
-		virtio_kick(con.dev, RX_QUEUE);
-	spin_unlock(&con.lock, on);
-	if (got)
-		sched_wake_all(&con.readers);
+	virtio_kick(con.dev, CTRL_RX_QUEUE);
 }
 
-int vcon_getc(void)
+/* Reads what is there into buf (size 0: waits for the host to connect instead). */
+static int port_read(struct vport *p, void *buf, size_t size)
 {
 	bool on = irq_save();
 
 	for (;;) {
-		bool l = spin_lock(&con.lock);
+		bool l = spin_lock(&p->lock);
+		size_t n = 0;
 
-		if (con.ring_head != con.ring_tail) {
-			int c = (unsigned char)con.ring[con.ring_head++ % RX_RING];
-
-			spin_unlock(&con.lock, l);
+		while (n < size && p->ring_head != p->ring_tail)
+			((char *)buf)[n++] = p->ring[p->ring_head++ % RX_RING];
+		spin_unlock(&p->lock, l);
+		if (n || (size == 0 && p->host_open)) {
 			irq_restore(on);
-			return c;
+			return (int)n;
 		}
-		spin_unlock(&con.lock, l);
 		if (con.dev->broken) {
 			irq_restore(on);
 			return -EIO;
@@ -172,7 +289,7 @@ int vcon_getc(void)
 		/* Readers wait on the device's CPU, where its interrupt wakes them;
 		 * elsewhere they let that CPU's threads run and look again. */
 		if (pcpu_id() == con.dev->cpu) {
-			sched_wait(&con.readers, 0);
+			sched_wait(&p->readers, 0);
 		} else {
 			irq_restore(on);
 			toro_yield();
@@ -181,8 +298,63 @@ int vcon_getc(void)
 	}
 }
 
+int vcon_getc(void)
+{
+	unsigned char c;
+	int r = port_read(&con.port[0], &c, 1);
+
+	return r < 0 ? r : c;
+}
+
+long vcon_port_write(int port, const void *buf, size_t n)
+{
+	if (!con.dev || port < 0 || port >= VCON_PORTS || !con.port[port].ready)
+		return -ENODEV;
+	size_t left = port_write(&con.port[port], buf, n);
+
+	return left == n && n ? -EIO : (long)(n - left);
+}
+
+long vcon_port_read(int port, void *buf, size_t size)
+{
+	if (!con.dev || port < 0 || port >= VCON_PORTS || !con.port[port].ready)
+		return -ENODEV;
+	return port_read(&con.port[port], buf, size);
+}
+
+int vcon_port_wait_open(int port)
+{
+	if (!con.dev || port < 0 || port >= VCON_PORTS || !con.port[port].ready)
+		return -ENODEV;
+	if (!con.multiport)
+		return 0; /* no way to know: assume connected */
+	return port_read(&con.port[port], NULL, 0);
+}
+
+static int port_setup(struct virtio_dev *d, int n)
+{
+	struct vport *p = &con.port[n];
+	int r;
+
+	p->rxq = n == 0 ? 0 : 2u * (unsigned)n + 2;
+	p->txq = p->rxq + 1;
+	r = virtio_queue_setup(d, p->rxq, 64);
+	if (r == 0)
+		r = virtio_queue_setup(d, p->txq, 64);
+	for (int i = 0; r == 0 && i < TX_BUFS; i++)
+		if (!(p->tx[i] = kmem_pages_alloc(1)))
+			r = -ENOMEM;
+	for (int i = 0; r == 0 && i < RX_BUFS; i++)
+		r = (p->rx[i] = kmem_pages_alloc(1)) ?
+			    post(p->rxq, p->rx[i], PAGE_SIZE, i) :
+			    -ENOMEM;
+	p->ready = r == 0;
+	return r;
+}
+
 static int probe(struct virtio_dev *d)
 {
+	uint32_t max_ports = 1;
 	int r;
 
 	if (con.dev) {
@@ -192,25 +364,35 @@ static int probe(struct virtio_dev *d)
 	}
 	con.dev = d;
 	d->priv = &con;
-	r = virtio_negotiate(d, 0);
+	r = virtio_negotiate(d, 1ull << VIRTIO_CONSOLE_F_MULTIPORT);
+	con.multiport = d->features & (1ull << VIRTIO_CONSOLE_F_MULTIPORT);
+	if (r == 0 && con.multiport)
+		virtio_config_read(d, 4, &max_ports, sizeof(max_ports));
 	if (r == 0)
-		r = virtio_queue_setup(d, RX_QUEUE, 64);
-	if (r == 0)
-		r = virtio_queue_setup(d, TX_QUEUE, 64);
-	for (int i = 0; r == 0 && i < TX_BUFS; i++)
-		if (!(con.tx[i] = kmem_pages_alloc(1)))
+		r = port_setup(d, 0);
+	if (r == 0 && con.multiport) {
+		r = virtio_queue_setup(d, CTRL_RX_QUEUE, 16);
+		if (r == 0)
+			r = virtio_queue_setup(d, CTRL_TX_QUEUE, 16);
+		if (r == 0 && !(con.ctrl_tx = kmem_pages_alloc(1)))
 			r = -ENOMEM;
-	for (int i = 0; r == 0 && i < RX_BUFS; i++) {
-		if (!(con.rx[i] = kmem_pages_alloc(1)))
-			r = -ENOMEM;
-		else
-			r = rx_post(i);
+		for (int i = 0; r == 0 && i < CTRL_BUFS; i++)
+			r = (con.ctrl_rx[i] = kmem_pages_alloc(1)) ?
+				    post(CTRL_RX_QUEUE, con.ctrl_rx[i], PAGE_SIZE, i) :
+				    -ENOMEM;
+		/* Port 1 only if the device has room for it; a failure is not fatal. */
+		if (r == 0 && max_ports > 1 && port_setup(d, 1))
+			printk("virtio: console port 1 unavailable\n");
 	}
 	if (r == 0)
 		r = virtio_driver_ok(d);
 	if (r)
 		return r;
-	virtio_kick(d, RX_QUEUE);
+	virtio_kick(d, con.port[0].rxq);
+	if (con.multiport) {
+		virtio_kick(d, CTRL_RX_QUEUE);
+		ctrl_send(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+	}
 	active = true;
 	return 0;
 }

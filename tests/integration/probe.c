@@ -8,10 +8,14 @@
  *   thread_fault=null|stack   fault inside a second thread
  *   thread_cpu=N              ... created on CPU N (default 0)
  *   dedicate=N  give the console device to CPU N first
+ *   port1=WORD  wait for the host on console port 1, send WORD and a newline there,
+ *               read a line back and print it as "port1: <line>"
  *   flood=N  print N lines of 63 pseudo-random characters between "flood-begin"
  *            and "flood-end" lines, then their POSIX cksum ("flood: cksum C size S")
  */
 #include <toro/toro.h>
+
+#include "drivers/virtio/console.h"
 
 static int to_int(const char *s)
 {
@@ -112,6 +116,22 @@ int main(int argc, char **argv)
 
 		printf("created thread %d\n", id);
 		toro_thread_join(id, NULL);
+	}
+	v = toro_param("port1");
+	if (v) {
+		char line[128];
+		size_t n = 0;
+
+		if (vcon_port_wait_open(1) || vcon_port_write(1, v, strlen(v)) < 0 ||
+		    vcon_port_write(1, "\n", 1) < 0) {
+			printf("port1: unavailable\n");
+			return 3;
+		}
+		while (n < sizeof(line) - 1 && vcon_port_read(1, line + n, 1) == 1 &&
+		       line[n] != '\n')
+			n++;
+		line[n] = '\0';
+		printf("port1: %s\n", line);
 	}
 	v = toro_param("flood");
 	if (v)

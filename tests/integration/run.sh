@@ -165,6 +165,31 @@ if [ $rc -eq 0 ] && echo "$reply" | grep -q '^echo: to cpu 1$'; then
 else
 	not_ok "virtio console: input with the device owned by CPU 1" "exit $rc" "reply: $reply"
 fi
+# Port 1 of a multiport console: the guest waits for the host to connect, sends a
+# word, and prints the line the host answers.
+wrapper="$out.qemu"
+printf '#!/bin/sh\nexec qemu-system-x86_64 "$@" -chardev socket,id=p1,server=on,wait=off,path=%s -device virtserialport,chardev=p1,name=toro.port1\n' \
+	"$sock" >"$wrapper"
+chmod +x "$wrapper"
+TORO_QEMU=$wrapper "$toro" run "$probe" --console "$vcon" --timeout 60 -- port1=hello \
+	</dev/null >"$out" 2>&1 &
+pid=$!
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+	i=$((i + 1))
+	sleep 0.05
+done
+socat "UNIX-CONNECT:$sock" SYSTEM:'read w; echo "got $w"' 2>&1
+wait $pid
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^port1: got hello$' "$vcon"; then
+	ok "virtio console: port 1 carries data both ways"
+else
+	not_ok "virtio console: port 1 carries data both ways" "exit $rc" \
+		"console: $(cat "$vcon" 2>/dev/null)"
+fi
+rm -f "$wrapper" "$vcon" "$sock"
+
 # A device Toro has no driver for (virtio-rng, ID 4), added through a QEMU wrapper.
 wrapper="$out.qemu"
 printf '#!/bin/sh\nexec qemu-system-x86_64 "$@" -device virtio-rng-device\n' >"$wrapper"
