@@ -312,3 +312,11 @@ int toro_dedicate(const char *device, int cpu)
 	}
 	return -ENODEV;
 }
+
+const struct virtio_dev *virtio_find(const char *driver)
+{
+	for (int i = 0; i < ndevices; i++)
+		if (devices[i].driver && strcmp(devices[i].driver->name, driver) == 0)
+			return &devices[i];
+	return NULL;
+}

@@ -65,6 +65,9 @@ void virtio_mark_broken(struct virtio_dev *d, const char *why);
 /* Adds one device from discovery; probes it and binds its driver. */
 void virtio_mmio_add(uint64_t base, uint64_t size, uint32_t gsi, const char *source);
 
+/* The device bound to the named driver ("console"), or NULL. */
+const struct virtio_dev *virtio_find(const char *driver);
+
 /* Finds and starts every device (command line, then ACPI DSDT). */
 void virtio_init(void);
 
