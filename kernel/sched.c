@@ -357,24 +357,30 @@ static void timers_init(struct runq *rq)
 		panic("no memory for the timers of CPU %d", pcpu_id());
 }
 
-void sched_init_cpu(void)
+/* Makes the caller, running on [lo, hi), the CPU's first thread. */
+static struct thread *first_thread(struct runq *rq, uintptr_t lo, uintptr_t hi)
 {
-	struct runq *rq = this_rq();
 	struct thread *first = &rq->first;
 
 	timers_init(rq);
 	timerq_entry_init(&first->timer, first);
 	first->cpu = pcpu_id();
 	first->state = THREAD_RUNNABLE;
-	if (pcpu_id() == 0)
-		kstack_set(first, (uintptr_t)boot_stack_bottom,
-			   (uintptr_t)boot_stack_top);
+	kstack_set(first, lo, hi);
 	this_cpu()->current = first;
+	return first;
+}
+
+void sched_init_cpu(void)
+{
+	struct runq *rq = this_rq();
+
+	first_thread(rq, (uintptr_t)boot_stack_bottom, (uintptr_t)boot_stack_top);
 	rq->idle = thread_alloc(pcpu_id(), IDLE_STACK);
 	if (!rq->idle)
 		panic("no memory for the idle thread of CPU %d", pcpu_id());
 	stack_prepare(rq->idle, idle_main, NULL);
-	if (pcpu_id() == 0 && irq_register(IRQ_VECTOR_TIMER, timer_irq, NULL))
+	if (irq_register(IRQ_VECTOR_TIMER, timer_irq, NULL))
 		panic("timer vector taken");
 	irq_enable();
 }
@@ -382,16 +388,9 @@ void sched_init_cpu(void)
 _Noreturn void sched_start_ap(uintptr_t stack_lo, uintptr_t stack_hi)
 {
 	struct runq *rq = this_rq();
-	struct thread *first = &rq->first;
 
 	/* An application processor's first thread is its idle thread. */
-	timers_init(rq);
-	timerq_entry_init(&first->timer, first);
-	first->cpu = pcpu_id();
-	first->state = THREAD_RUNNABLE;
-	kstack_set(first, stack_lo, stack_hi);
-	rq->idle = first;
-	this_cpu()->current = first;
+	rq->idle = first_thread(rq, stack_lo, stack_hi);
 	atomic_store_explicit(&this_cpu()->online, true, memory_order_release);
 	idle_main(NULL);
 	panic("idle returned");

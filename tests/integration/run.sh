@@ -57,6 +57,15 @@ $1"
 	ok "$name"
 }
 
+# Waits until process $1 has created the socket $2 (or died).
+wait_socket() {
+	i=0
+	while [ ! -S "$2" ] && [ $i -lt 600 ] && kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+}
+
 # QEMU processes started for one of our images (none must survive a test).
 qemu_of() {
 	pgrep -f "qemu-system-x86_64.*$1" || true
@@ -134,11 +143,7 @@ rm -f "$vcon"
 sock="$out.sock"
 "$toro" run "$probe" --console "unix:$sock" --timeout 60 -- echo </dev/null >"$out" 2>&1 &
 pid=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
-	i=$((i + 1))
-	sleep 0.05
-done
+wait_socket $pid "$sock"
 reply=$(printf 'over virtio\n' | socat STDIO,ignoreeof "UNIX-CONNECT:$sock" 2>&1)
 wait $pid
 rc=$?
@@ -152,11 +157,7 @@ fi
 "$toro" run "$probe" --cpus 2 --console "unix:$sock" --timeout 60 -- dedicate=1 echo \
 	</dev/null >"$out" 2>&1 &
 pid=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
-	i=$((i + 1))
-	sleep 0.05
-done
+wait_socket $pid "$sock"
 reply=$(printf 'to cpu 1\n' | socat STDIO,ignoreeof "UNIX-CONNECT:$sock" 2>&1)
 wait $pid
 rc=$?
@@ -174,11 +175,7 @@ chmod +x "$wrapper"
 TORO_QEMU=$wrapper "$toro" run "$probe" --console "$vcon" --timeout 60 -- port1=hello \
 	</dev/null >"$out" 2>&1 &
 pid=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
-	i=$((i + 1))
-	sleep 0.05
-done
+wait_socket $pid "$sock"
 socat "UNIX-CONNECT:$sock" SYSTEM:'read w; echo "got $w"' 2>&1
 wait $pid
 rc=$?
