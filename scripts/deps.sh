@@ -5,7 +5,8 @@ set -eu
 
 # command -> package that provides it
 need="gcc:gcc make:make ld:binutils clang:clang qemu-system-x86_64:qemu-system-x86
-gdb:gdb socat:socat curl:curl cppcheck:cppcheck clang-format:clang-format"
+gdb:gdb socat:socat curl:curl cppcheck:cppcheck clang-format:clang-format
+pgrep:procps"
 
 missing=""
 for pair in $need; do
