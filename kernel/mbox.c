@@ -91,7 +91,8 @@ void mbox_send_ctl(int cpu, unsigned type, void *arg)
 	/* Control messages cannot be dropped: wait for the receiver to make room,
 	 * serving our own inbox meanwhile in case it is waiting for us too. */
 	while (mbox_ring_send(r, &m, sizeof(m)) == -EAGAIN) {
-		kick(cpu);
+		/* A busy receiver only drains at its next switch: interrupt it. */
+		lapic_send_ipi(pcpus[cpu].apic_id, IRQ_VECTOR_WAKE);
 		mbox_poll();
 		cpu_relax();
 	}
@@ -116,20 +117,16 @@ bool mbox_poll(void)
 		}
 		user |= !mbox_ring_empty(&p->user);
 	}
-	if (user)
+	if (user && user_waiters[self].head) {
 		sched_wake_all(&user_waiters[self]);
-	return any || user;
+		any = true;
+	}
+	return any;
 }
 
-bool mbox_idle_prepare(void)
+void mbox_idle_prepare(void)
 {
 	mbox_waiter_prepare_sleep(&waiters[pcpu_id()]);
-	/* Re-check after raising the flag: a sender that missed it sent nothing yet. */
-	if (mbox_poll()) {
-		mbox_waiter_wake(&waiters[pcpu_id()]);
-		return false;
-	}
-	return true;
 }
 
 void mbox_idle_done(void)

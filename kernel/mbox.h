@@ -11,6 +11,7 @@
 enum {
 	MBOX_CTL_CREATE = 1, /* arg: a new thread to run on the receiving CPU */
 	MBOX_CTL_WAKE_JOIN, /* arg: a thread of the receiver, joining one that exited */
+	MBOX_CTL_WAKE, /* arg: a blocked thread of the receiver to make runnable */
 };
 
 /* Runs on the receiving CPU, interrupts off, for each control message. */
@@ -23,11 +24,11 @@ int mbox_init(int ncpus, mbox_ctl_handler handler);
 void mbox_send_ctl(int cpu, unsigned type, void *arg);
 
 /* Handles pending control messages of this CPU and wakes threads waiting for
- * application messages. Returns whether there was anything. Interrupts off. */
+ * application messages. Returns whether it did any of that. Interrupts off. */
 bool mbox_poll(void);
 
-/* Idle: announce the halt; false if there is work after all (then do not halt). */
-bool mbox_idle_prepare(void);
+/* Idle: announce the halt (then poll once more before halting). */
+void mbox_idle_prepare(void);
 void mbox_idle_done(void);
 
 #endif

@@ -52,6 +52,14 @@ static struct thread *_Atomic threads[THREADS_MAX];
 void arch_switch(uintptr_t *save_rsp, uintptr_t next_rsp);
 void arch_thread_start(void);
 
+uint64_t sched_deadline(uint64_t ns)
+{
+	uint64_t now = rdtsc(), ticks = clock_ns_to_ticks(ns);
+
+	/* Saturate: a far deadline must not wrap into the past. */
+	return ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
+}
+
 static struct runq *this_rq(void)
 {
 	return &runqs[pcpu_id()];
@@ -116,19 +124,31 @@ static void rearm(struct runq *rq)
 
 static void make_runnable(struct runq *rq, struct thread *t);
 
-/* Tells t's joiner, on whatever CPU, that t has exited. */
+/* t->joiner once t has exited: a joiner that comes later finds t finished. */
+#define JOINER_EXITED ((struct thread *)1)
+
+/* On j's CPU: the thread j joins has exited. */
+static void join_done(struct thread *j)
+{
+	j->join_done = true;
+	make_runnable(this_rq(), j);
+}
+
+/*
+ * Tells t's joiner, on whatever CPU, that t has exited. The exchange is the last
+ * access to t: from then on the joiner may free it. The joiner stays blocked until
+ * join_done reaches it, so j is alive when the message arrives.
+ */
 static void notify_joiner(struct thread *t)
 {
-	struct thread *j = atomic_exchange(&t->joiner, NULL);
+	struct thread *j = atomic_exchange(&t->joiner, JOINER_EXITED);
 
 	if (!j)
 		return;
-	if (j->cpu == pcpu_id()) {
-		if (j->state == THREAD_BLOCKED && j->joining == t)
-			make_runnable(this_rq(), j);
-	} else {
+	if (j->cpu == pcpu_id())
+		join_done(j);
+	else
 		mbox_send_ctl(j->cpu, MBOX_CTL_WAKE_JOIN, j);
-	}
 }
 
 /*
@@ -142,7 +162,6 @@ void sched_after_switch(void)
 
 	if (prev && prev->exiting) {
 		prev->exiting = false;
-		/* seq_cst: pairs with the joiner's store of t->joiner (see join). */
 		atomic_store(&prev->state, THREAD_EXITED);
 		notify_joiner(prev);
 	}
@@ -212,7 +231,11 @@ bool sched_wake_one(struct waitq *q)
 	q->head = t->next;
 	if (!q->head)
 		q->tail = NULL;
-	make_runnable(&runqs[t->cpu], t);
+	/* Only a thread's own CPU touches its run queue. */
+	if (t->cpu == pcpu_id())
+		make_runnable(this_rq(), t);
+	else
+		mbox_send_ctl(t->cpu, MBOX_CTL_WAKE, t);
 	return true;
 }
 
@@ -313,8 +336,14 @@ static int idle_main(void *arg)
 			schedule();
 			continue;
 		}
-		if (!mbox_idle_prepare())
+		/* Announce the halt, then look once more: a message sent before the
+		 * announcement was not followed by an IPI. */
+		mbox_idle_prepare();
+		mbox_poll();
+		if (this_rq()->head) {
+			mbox_idle_done();
 			continue;
+		}
 		/* sti takes effect after hlt starts: no wake-up slips in between. */
 		__asm__ volatile("sti\n\thlt" : : : "memory");
 		mbox_idle_done();
@@ -334,8 +363,10 @@ static void ctl_message(unsigned type, void *arg)
 		enqueue(this_rq(), t);
 		break;
 	case MBOX_CTL_WAKE_JOIN:
-		if (t->state == THREAD_BLOCKED && t->joining)
-			make_runnable(this_rq(), t);
+		join_done(t);
+		break;
+	case MBOX_CTL_WAKE:
+		make_runnable(this_rq(), t);
 		break;
 	default:
 		printk("sched: unknown control message %u\n", type);
@@ -451,37 +482,43 @@ _Noreturn void toro_thread_exit(int code)
 }
 
 /*
- * Joining works the same across CPUs: the joiner publishes itself in t->joiner and
- * then checks t->state; the exiting side publishes THREAD_EXITED and then takes
- * t->joiner. Both are seq_cst, so at least one side sees the other (Dekker): either
- * the joiner sees the exit, or the exiter sees the joiner and wakes it. A wake that
- * arrives after the joiner already left is ignored: it checks j->joining.
+ * Joining, the same across CPUs. A joiner first claims the thread's slot (tagging
+ * it), so a second joiner gets -EBUSY without touching the thread. Then the one
+ * word t->joiner decides who goes last: the joiner swaps itself in, the exiting
+ * side (sched_after_switch) swaps in JOINER_EXITED. If the joiner was first, the
+ * exiting side wakes it through join_done, on the joiner's CPU; if the exit was
+ * first, the joiner sees JOINER_EXITED and does not wait. Either way the exiting
+ * side no longer touches t once it has swapped, so the joiner may free it.
  */
+#define SLOT_CLAIMED 1ul
+
 int toro_thread_join(int id, int *code)
 {
 	struct thread *t, *self = this_cpu()->current, *none = NULL;
+	int exit_code;
 
 	if (id < 1 || id > THREADS_MAX || !(t = atomic_load(&threads[id - 1])))
 		return -ESRCH;
+	if ((uintptr_t)t & SLOT_CLAIMED)
+		return -EBUSY; /* someone else joins it */
 	if (t == self)
 		return -EDEADLK;
+	struct thread *claimed = (struct thread *)((uintptr_t)t | SLOT_CLAIMED);
+
+	if (!atomic_compare_exchange_strong(&threads[id - 1], &t, claimed))
+		return t ? -EBUSY : -ESRCH;
 	bool on = irq_save();
 
-	self->joining = t;
-	if (!atomic_compare_exchange_strong(&t->joiner, &none, self)) {
-		self->joining = NULL;
-		irq_restore(on);
-		return -EBUSY; /* someone else joins it */
-	}
-	while (atomic_load(&t->state) != THREAD_EXITED)
-		sched_wait(NULL, 0);
-	self->joining = NULL;
-	atomic_store(&t->joiner, NULL);
+	self->join_done = false;
+	if (atomic_compare_exchange_strong(&t->joiner, &none, self))
+		while (!self->join_done)
+			sched_wait(NULL, 0);
 	irq_restore(on);
-	if (code)
-		*code = t->exit_code;
-	atomic_store(&threads[id - 1], NULL);
+	exit_code = t->exit_code;
 	thread_free(t);
+	atomic_store(&threads[id - 1], NULL);
+	if (code)
+		*code = exit_code;
 	return 0;
 }
 
@@ -499,9 +536,9 @@ void toro_yield(void)
 void toro_sleep_ns(uint64_t ns)
 {
 	bool on = irq_save();
-	uint64_t deadline = rdtsc() + clock_ns_to_ticks(ns);
+	uint64_t deadline = sched_deadline(ns);
 
-	sched_wait(NULL, deadline ? deadline : 1);
+	sched_wait(NULL, deadline);
 	irq_restore(on);
 }
 

@@ -37,8 +37,8 @@ struct thread {
 	struct timerq_entry timer; /* its deadline while in a timed wait */
 	bool timed_out; /* the last wait ended by its deadline */
 	struct waitq *waiting_on; /* the queue it sleeps on, for timeouts */
-	struct thread *_Atomic joiner; /* the thread in toro_thread_join on it */
-	struct thread *joining; /* the thread this one is joining, if any */
+	struct thread *_Atomic joiner; /* its joiner, or JOINER_EXITED once it exited */
+	bool join_done; /* the thread this one joins has exited */
 	bool exiting; /* exited; sched_after_switch marks it THREAD_EXITED */
 	void *stack_base; /* lowest page: the guard page; NULL for boot threads */
 	size_t stack_pages; /* pages from stack_base, guard included */
@@ -66,6 +66,9 @@ void sched_timer_tick(void);
 /* Builds the mailboxes the scheduler uses between ncpus CPUs. */
 int sched_init_mbox(int ncpus);
 void sched_after_switch(void);
+
+/* The TSC deadline ns from now, saturating. */
+uint64_t sched_deadline(uint64_t ns);
 
 /* The running thread's stack, or NULL before the scheduler runs. */
 const struct kstack *sched_current_stack(void);

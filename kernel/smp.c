@@ -240,6 +240,8 @@ static bool start_ap(int cpu, uint32_t apic_id)
 		if (!wait_online(cpu, AP_START_TIMEOUT_NS)) {
 			printk("smp: CPU %d (APIC id %u) did not start, going on without it\n",
 			       cpu, apic_id);
+			/* Park it: a late start must not run with the next CPU's slots. */
+			lapic_send_init(apic_id);
 			return false;
 		}
 	}

@@ -113,9 +113,14 @@ static int tx_free_slot(struct vport *p)
 	return -1;
 }
 
-/* Queues s[0..n); returns the bytes not sent (the device broke). */
+/*
+ * Queues s[0..n); returns the bytes not sent. A device that stops giving buffers
+ * back, or whose queue broke, is marked broken after the lock is released: the
+ * message that says so goes through the console too.
+ */
 static size_t port_write(struct vport *p, const char *s, size_t n)
 {
+	const char *why = NULL;
 	bool on = spin_lock(&p->lock);
 
 	while (n && !con.dev->broken) {
@@ -123,37 +128,43 @@ static size_t port_write(struct vport *p, const char *s, size_t n)
 		long spins = 0;
 
 		tx_reclaim(p);
-		while ((slot = tx_free_slot(p)) < 0 && !con.dev->broken) {
+		while ((slot = tx_free_slot(p)) < 0 && ++spins < TX_SPINS) {
 			cpu_relax();
 			tx_reclaim(p);
-			if (++spins == TX_SPINS)
-				virtio_mark_broken(con.dev,
-						   "transmit buffers never came back");
 		}
-		if (slot < 0)
+		if (slot < 0) {
+			why = "transmit buffers never came back";
 			break;
+		}
 		size_t k = n < PAGE_SIZE ? n : PAGE_SIZE;
 		struct virtq_buf b = { p->tx[slot], (uint32_t)k };
 
 		memcpy(p->tx[slot], s, k);
 		if (virtq_add(&con.dev->queues[p->txq], &b, 1, NULL, 0,
-			      (void *)(uintptr_t)(slot + 1)))
+			      (void *)(uintptr_t)(slot + 1))) {
+			why = "its transmit queue failed";
 			break;
+		}
 		p->tx_busy[slot] = true;
 		virtio_kick(con.dev, p->txq);
 		s += k;
 		n -= k;
 	}
 	spin_unlock(&p->lock, on);
+	if (why) {
+		if (p == &con.port[0])
+			active = false; /* the log goes back to the UART */
+		virtio_mark_broken(con.dev, why);
+	}
 	return n;
 }
 
 void vcon_write(const char *s, size_t n)
 {
-	size_t left = port_write(&con.port[0], s, n);
+	size_t left = con.dev->broken ? n : port_write(&con.port[0], s, n);
 
 	/* A broken console must not swallow the log: the UART takes over. */
-	if (con.dev->broken) {
+	if (left) {
 		active = false;
 		plat_uart_write(s + (n - left), left);
 	}
@@ -416,9 +427,20 @@ static int probe(struct virtio_dev *d)
 	return 0;
 }
 
+/* Readers sleep on the owner CPU's wait queues: it cannot change under them. */
+static bool busy(struct virtio_dev *d)
+{
+	(void)d;
+	for (int i = 0; i < VCON_PORTS; i++)
+		if (con.port[i].readers.head)
+			return true;
+	return false;
+}
+
 VIRTIO_DRIVER(virtio_console_driver) = {
 	.device_id = VIRTIO_ID_CONSOLE,
 	.name = "console",
 	.probe = probe,
 	.interrupt = interrupt,
+	.busy = busy,
 };

@@ -56,12 +56,15 @@ static const char *id_name(uint32_t id)
 
 void virtio_mark_broken(struct virtio_dev *d, const char *why)
 {
-	if (!d->broken)
-		printk("virtio: %s at %#llx is broken: %s\n", id_name(d->device_id),
-		       (unsigned long long)d->base, why);
+	bool was = d->broken;
+
+	/* Broken first: the message below may go through this very device. */
 	d->broken = true;
 	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		virtq_mark_broken(&d->queues[i]);
+	if (!was)
+		printk("virtio: %s at %#llx is broken: %s\n", id_name(d->device_id),
+		       (unsigned long long)d->base, why);
 }
 
 void virtio_config_read(struct virtio_dev *d, uint32_t off, void *buf, uint32_t len)
@@ -218,11 +221,12 @@ static void irq(struct trap_frame *f, void *arg)
 
 int virtio_driver_ok(struct virtio_dev *d)
 {
-	unsigned vector = IRQ_VECTOR_DEVICE + d->gsi;
+	unsigned vector;
 	int r;
 
-	if (vector >= IRQ_VECTOR_TIMER)
-		return -EINVAL;
+	if (d->gsi >= IRQ_VECTOR_TIMER - IRQ_VECTOR_DEVICE)
+		return -EINVAL; /* no vector for it */
+	vector = IRQ_VECTOR_DEVICE + d->gsi;
 	r = irq_register(vector, irq, d);
 	if (r == 0)
 		/* virtio-mmio raises its line while InterruptStatus is not zero. */
@@ -302,6 +306,8 @@ int toro_dedicate(const char *device, int cpu)
 			continue;
 		if (d->broken)
 			return -EIO;
+		if (d->driver->busy && d->driver->busy(d))
+			return -EBUSY;
 		/* From the next interrupt on, the new owner runs the driver. */
 		int r = ioapic_route(d->gsi, (uint8_t)(IRQ_VECTOR_DEVICE + d->gsi), cpu,
 				     IOAPIC_LEVEL);

@@ -22,6 +22,7 @@ struct virtio_driver {
 	const char *name; /* for the boot log */
 	int (*probe)(struct virtio_dev *d);
 	void (*interrupt)(struct virtio_dev *d, uint32_t status); /* on the owner CPU */
+	bool (*busy)(struct virtio_dev *d); /* threads wait on the owner: no moving */
 };
 
 #define VIRTIO_DRIVER(n)                    \

@@ -48,7 +48,8 @@ long toro_mbox_recv(int *from, void *buf, size_t size, int64_t timeout_ns);
  * Devices. Each device is driven by one CPU (CPU 0 unless told otherwise), which
  * takes its interrupts; threads on other CPUs reach it through the kernel.
  * toro_dedicate gives a device ("console") to another CPU; call it before the
- * device is in use. 0, -ENODEV (no such device), -EINVAL (no such CPU).
+ * device is in use. 0, -ENODEV (no such device), -EINVAL (no such CPU), -EBUSY
+ * (a thread waits on the device).
  */
 int toro_dedicate(const char *device, int cpu);
 

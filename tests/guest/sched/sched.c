@@ -171,3 +171,31 @@ KTEST(sched, sleepers_wake_in_deadline_order)
 	for (int i = 0; i < 4; i++)
 		KEXPECT_EQ(order[i], 2 * (i + 1));
 }
+
+static int sleep_ms(void *arg)
+{
+	toro_sleep_ns((uint64_t)(uintptr_t)arg * 1000000);
+	return 5;
+}
+
+static int join_it(void *arg)
+{
+	int code = -1;
+	int r = toro_thread_join((int)(uintptr_t)arg, &code);
+
+	return r ? r : code;
+}
+
+KTEST(sched, a_thread_has_one_joiner)
+{
+	int t = toro_thread_create(sleep_ms, (void *)20, 0, 0);
+	int j = toro_thread_create(join_it, (void *)(uintptr_t)t, toro_ncpus() - 1, 0);
+	int code = 0;
+
+	/* Give the joiner time to claim t (it runs as soon as we block). */
+	toro_sleep_ns(5000000);
+	KEXPECT_EQ(toro_thread_join(t, NULL), -EBUSY);
+	KEXPECT_EQ(toro_thread_join(j, &code), 0);
+	KEXPECT_EQ(code, 5);
+	KEXPECT_EQ(toro_thread_join(t, NULL), -ESRCH);
+}

@@ -260,3 +260,29 @@ KTEST(smp, mailbox_timeout_and_errors)
 	KEXPECT_EQ(toro_mbox_recv(NULL, big, sizeof(big), 0), 10);
 	KEXPECT_EQ(memcmp(big, "0123456789", 10), 0);
 }
+
+/* A message nobody waits for yet must not keep the receiving CPU from sleeping
+ * and waking on time (its idle loop used to spin with interrupts off). */
+static int sleep_then_read(void *arg)
+{
+	char buf[8];
+	uint64_t t0 = toro_now_ns();
+
+	(void)arg;
+	toro_sleep_ns(20000000);
+	if (toro_now_ns() - t0 < 20000000)
+		return 1;
+	return toro_mbox_recv(NULL, buf, sizeof(buf), 0) == 4 ? 0 : 2;
+}
+
+KTEST(smp, unread_message_does_not_stop_timers)
+{
+	int cpu = toro_ncpus() - 1, code = -1;
+	int id = toro_thread_create(sleep_then_read, NULL, cpu, 0);
+
+	toro_sleep_ns(5000000);
+	KEXPECT_EQ(toro_mbox_send(cpu, "ping", 4), 0);
+	KEXPECT_EQ(toro_thread_join(id, &code), 0);
+	KEXPECT_EQ(code, 0);
+	drain_all();
+}
