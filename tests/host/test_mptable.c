@@ -7,35 +7,10 @@
 #include "tests/host/check.h"
 
 #include "lib/mptable.h"
+#include "tests/host/fakemem.h"
 #include "toro/errno.h"
 
 /* ---- fake physical memory (as in test_acpi.c) ----------------------------------- */
-
-struct chunk {
-	uint64_t pa; /* physical address of b[0] */
-	size_t len; /* bytes in b */
-	uint8_t *b; /* contents */
-};
-
-struct fake {
-	struct chunk c[8]; /* readable ranges; a read must fit inside one */
-	size_t n; /* chunks in use */
-};
-
-static int fake_read(void *ctx, uint64_t pa, void *buf, size_t len)
-{
-	struct fake *f = ctx;
-
-	for (size_t i = 0; i < f->n; i++) {
-		const struct chunk *c = &f->c[i];
-
-		if (pa >= c->pa && len <= c->len && pa - c->pa <= c->len - len) {
-			memcpy(buf, c->b + (pa - c->pa), len);
-			return 0;
-		}
-	}
-	return -EFAULT;
-}
 
 #define LOW_SIZE 0x110000 /* the first MiB and a little more */
 
