@@ -8,6 +8,7 @@
 #define TESTS_HOST_FAKEMEM_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "toro/errno.h"
@@ -67,6 +68,22 @@ static inline uint64_t fake_load(const uint8_t *data, size_t size, struct fake *
 		off += len;
 	}
 	return root;
+}
+
+/* Loads a dump file into f (replacing it); returns its root address, 0 when the
+ * file cannot be read. The contents stay in a buffer of the calling file. */
+static inline uint64_t fake_load_file(const char *path, struct fake *f)
+{
+	static uint8_t buf[16384];
+	FILE *fp = fopen(path, "rb");
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
+	if (!fp)
+		return 0;
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	return fake_load(buf, n, f);
 }
 
 #endif

@@ -660,31 +660,10 @@ TEST(irq_to_gsi)
 /* Loads a dump into the fake memory (replacing it); returns its root address. */
 static uint64_t load_dump(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	static uint8_t buf[16384];
-	size_t n, off = 8;
-	uint64_t root;
+	uint64_t root = fake_load_file(path, &fk);
 
-	memset(&fk, 0, sizeof(fk));
-	if (!f) {
-		check_fail(__FILE__, __LINE__, "cannot open %s", path);
-		return 0;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	memcpy(&root, buf, 8);
-	while (off + 12 <= n && fk.n < 8) {
-		uint64_t pa;
-		uint32_t len;
-
-		memcpy(&pa, buf + off, 8);
-		memcpy(&len, buf + off + 8, 4);
-		off += 12;
-		if (len > n - off)
-			break;
-		fk.c[fk.n++] = (struct chunk){ pa, len, buf + off };
-		off += len;
-	}
+	if (!root)
+		check_fail(__FILE__, __LINE__, "cannot read %s", path);
 	return root;
 }
 

@@ -370,33 +370,13 @@ TEST(parse_too_many)
 
 /* ---- the table qboot writes for QEMU 7.2 microvm -------------------------------- */
 
+/* Loads a dump into the fake memory (replacing it); returns its root address. */
 static uint64_t load_dump(const char *path)
 {
-	static uint8_t buf[16384];
-	FILE *f = fopen(path, "rb");
-	size_t n, off = 8;
-	uint64_t root;
+	uint64_t root = fake_load_file(path, &fk);
 
-	memset(&fk, 0, sizeof(fk));
-	if (!f) {
-		check_fail(__FILE__, __LINE__, "cannot open %s", path);
-		return 0;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	memcpy(&root, buf, 8);
-	while (off + 12 <= n && fk.n < 8) {
-		uint64_t pa;
-		uint32_t len;
-
-		memcpy(&pa, buf + off, 8);
-		memcpy(&len, buf + off + 8, 4);
-		off += 12;
-		if (len > n - off)
-			break;
-		fk.c[fk.n++] = (struct chunk){ pa, len, buf + off };
-		off += len;
-	}
+	if (!root)
+		check_fail(__FILE__, __LINE__, "cannot read %s", path);
 	return root;
 }
 
