@@ -53,7 +53,8 @@ _Noreturn void sched_start_ap(uintptr_t stack_lo, uintptr_t stack_hi);
 /* Blocks the current thread on q until sched_wake_one/all or the TSC deadline
  * (0 = none) passes. Returns false on timeout. Interrupts must be off. */
 bool sched_wait(struct waitq *q, uint64_t deadline);
-/* Wakes waiters of q (same CPU; interrupt handlers may call these). */
+/* Wakes waiters of q; interrupt handlers may call these. A waiter of another CPU
+ * is woken through a mailbox message to its CPU. Interrupts must be off. */
 bool sched_wake_one(struct waitq *q);
 void sched_wake_all(struct waitq *q);
 
