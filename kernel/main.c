@@ -12,6 +12,7 @@
 #include "kernel/params.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
+#include "kernel/uart_input.h"
 #include "kernel/smp.h"
 #include "kernel/printk.h"
 #include "platform/clock.h"
@@ -55,6 +56,7 @@ _Noreturn void kmain(uint32_t start_info)
 	sched_init_cpu();
 	smp_init();
 	virtio_init();
+	uart_input_init();
 	banner();
 
 	boot_tsc[BOOT_MAIN] = rdtsc();
@@ -84,13 +86,5 @@ int toro_cpu(void)
 
 int toro_getc(void)
 {
-	int c;
-
-	if (vcon_active())
-		return vcon_getc();
-	/* Polled until interrupts exist; the UART's FIFO holds what arrives meanwhile
-	 * and QEMU stops sending when it is full, so nothing is lost. */
-	while ((c = plat_uart_getc()) < 0)
-		cpu_relax();
-	return c;
+	return vcon_active() ? vcon_getc() : uart_input_getc();
 }

@@ -43,6 +43,7 @@ void plat_pvh_init(uint32_t pa);
 void plat_uart_init(void);
 void plat_uart_write(const char *s, size_t n);
 int plat_uart_getc(void); /* a received byte, or -1 if none is waiting */
+void plat_uart_enable_rx_irq(void); /* interrupt on ISA IRQ 4 when a byte arrives */
 
 _Noreturn void plat_exit(int code);
 

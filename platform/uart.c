@@ -19,6 +19,8 @@
 #define LCR_8N1 0x03
 #define LCR_DLAB (1u << 7)
 #define MCR_DTR_RTS 0x03
+#define MCR_OUT2 (1u << 3) /* enables the interrupt output */
+#define IER_RX_AVAILABLE (1u << 0) /* interrupt when a byte arrives */
 #define LSR_DR (1u << 0) /* data ready */
 #define LSR_THRE (1u << 5) /* transmit holding register empty */
 
@@ -50,6 +52,13 @@ void plat_uart_write(const char *s, size_t n)
 {
 	while (n--)
 		uart_putc(*s++);
+}
+
+void plat_uart_enable_rx_irq(void)
+{
+	/* OUT2 gates the UART's interrupt line on PC-compatible boards. */
+	outb(COM1 + UART_MCR, MCR_DTR_RTS | MCR_OUT2);
+	outb(COM1 + UART_IER, IER_RX_AVAILABLE);
 }
 
 int plat_uart_getc(void)
