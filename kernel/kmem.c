@@ -31,7 +31,7 @@
 #define EARLY_MAPPED (1ull << 30) /* what entry.S maps */
 
 static struct pagealloc pages;
-static struct heap heaps[KMEM_MAX_CPUS];
+static struct heap heaps[PCPU_MAX];
 static struct mem_range ranges[KMEM_MAX_RANGES];
 static size_t nranges;
 static struct kstack stacks[PCPU_MAX + 8];
@@ -60,7 +60,7 @@ struct page_cache {
 };
 
 static struct spinlock pages_lock = SPINLOCK_INIT;
-static struct page_cache caches[KMEM_MAX_CPUS];
+static struct page_cache caches[PCPU_MAX];
 
 static void *shared_alloc(size_t npages)
 {
@@ -141,7 +141,7 @@ static size_t cached_pages(void)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < KMEM_MAX_CPUS; i++)
+	for (int i = 0; i < PCPU_MAX; i++)
 		n += (size_t)caches[i].n;
 	return n;
 }
@@ -269,7 +269,7 @@ const struct kstack *kmem_stack_guard_hit(uintptr_t addr)
  * and frees the blocks into its heap when it next allocates or frees, or idles.
  * Only the owner pops, and it pops everything at once, so there is no ABA.
  */
-static void *_Atomic remote_free[KMEM_MAX_CPUS];
+static void *_Atomic remote_free[PCPU_MAX];
 
 static void own_free(void *p)
 {

@@ -13,7 +13,6 @@
 
 #include "lib/memmap.h"
 
-#define KMEM_MAX_CPUS 64
 #define KMEM_MAX_RANGES 64 /* usable RAM ranges tracked */
 
 /* Builds the page allocator from the memory map, the page tables and CPU 0's heap.

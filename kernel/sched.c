@@ -331,17 +331,13 @@ static int idle_main(void *arg)
 	for (;;) {
 		kmem_drain_remote();
 		irq_disable();
-		mbox_poll();
-		if (this_rq()->head) {
-			schedule();
-			continue;
-		}
-		/* Announce the halt, then look once more: a message sent before the
-		 * announcement was not followed by an IPI. */
+		/* Announce the halt, then look at the mailboxes: a message sent before
+		 * the announcement was not followed by an IPI. */
 		mbox_idle_prepare();
 		mbox_poll();
 		if (this_rq()->head) {
 			mbox_idle_done();
+			schedule();
 			continue;
 		}
 		/* sti takes effect after hlt starts: no wake-up slips in between. */

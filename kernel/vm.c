@@ -31,7 +31,6 @@ static uint64_t *pml4;
 static bool vm_live; /* the kernel's tables are loaded: changes need a TLB flush */
 
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
-uintptr_t arch_ist_guard(void);
 
 static uint64_t pte_flags(unsigned flags)
 {

@@ -90,28 +90,30 @@ int vring_mem_set(struct vring_mem *m, const struct vhost_user_mem_table *t,
 	return 0;
 }
 
-void *vring_gpa_to_hva(const struct vring_mem *m, uint64_t gpa, uint64_t len)
+/* The host address of [addr, addr+len) in one region, addr being a guest physical
+ * address (by_uva false) or a front-end virtual one (by_uva true). */
+static void *translate(const struct vring_mem *m, uint64_t addr, uint64_t len,
+		       bool by_uva)
 {
 	uint64_t off;
 	uint32_t n = m->nregions < VHOST_MEMORY_MAX_NREGIONS ? m->nregions :
 							       VHOST_MEMORY_MAX_NREGIONS;
 
 	for (uint32_t i = 0; i < n; i++)
-		if (vw_inside(m->r[i].gpa, m->r[i].size, gpa, len, &off))
+		if (vw_inside(by_uva ? m->r[i].uva : m->r[i].gpa, m->r[i].size, addr, len,
+			      &off))
 			return m->r[i].hva + off;
 	return NULL;
 }
 
+void *vring_gpa_to_hva(const struct vring_mem *m, uint64_t gpa, uint64_t len)
+{
+	return translate(m, gpa, len, false);
+}
+
 void *vring_uva_to_hva(const struct vring_mem *m, uint64_t uva, uint64_t len)
 {
-	uint64_t off;
-	uint32_t n = m->nregions < VHOST_MEMORY_MAX_NREGIONS ? m->nregions :
-							       VHOST_MEMORY_MAX_NREGIONS;
-
-	for (uint32_t i = 0; i < n; i++)
-		if (vw_inside(m->r[i].uva, m->r[i].size, uva, len, &off))
-			return m->r[i].hva + off;
-	return NULL;
+	return translate(m, uva, len, true);
 }
 
 int vring_map(struct vring *vr, const struct vring_mem *m, uint32_t num,

@@ -70,12 +70,6 @@ uint64_t clock_tsc_hz(void)
 	return conv.hz;
 }
 
-const char *clock_source(void)
-{
-	clock_ready();
-	return source;
-}
-
 uint64_t clock_ticks_to_ns(uint64_t ticks)
 {
 	clock_ready();

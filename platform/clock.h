@@ -7,7 +7,6 @@
 
 /* The TSC frequency, found (and its source printed) on first use. */
 uint64_t clock_tsc_hz(void);
-const char *clock_source(void);
 uint64_t clock_ticks_to_ns(uint64_t ticks);
 uint64_t clock_ns_to_ticks(uint64_t ns);
 

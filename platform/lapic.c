@@ -75,11 +75,6 @@ static void wr(uint32_t reg, uint32_t v)
 		mmio[reg / 4] = v;
 }
 
-bool lapic_x2apic(void)
-{
-	return x2apic;
-}
-
 uint32_t lapic_id(void)
 {
 	return x2apic ? rd(LAPIC_ID) : rd(LAPIC_ID) >> 24;
@@ -181,11 +176,6 @@ void lapic_init(bool boot_cpu)
 		wr(LAPIC_TIMER_DIV, TIMER_DIV_16);
 		wr(LAPIC_LVT_TIMER, IRQ_VECTOR_TIMER); /* one-shot */
 	}
-}
-
-const char *lapic_timer_mode(void)
-{
-	return tsc_deadline ? "TSC-deadline" : "one-shot";
 }
 
 void lapic_timer_arm(uint64_t deadline)

@@ -11,7 +11,6 @@
 void lapic_init(bool boot_cpu);
 uint32_t lapic_id(void);
 void lapic_eoi(void);
-bool lapic_x2apic(void);
 
 /* Sends a fixed-vector IPI to one CPU. */
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
@@ -26,7 +25,5 @@ void lapic_send_startup(uint32_t apic_id, uint8_t page);
  * scaled from the TSC). 0 disarms it.
  */
 void lapic_timer_arm(uint64_t deadline);
-/* Which mode the timer uses, for the boot log. */
-const char *lapic_timer_mode(void);
 
 #endif

@@ -21,6 +21,8 @@ void arch_traps_init(void);
 /* Loads the calling CPU's GDT and TSS (exception stack [ist_lo, ist_hi)) and the
  * shared IDT. */
 void arch_cpu_tables(int cpu, uintptr_t ist_lo, uintptr_t ist_hi);
+/* The guard page under CPU 0's static exception stack (vm_init unmaps it). */
+uintptr_t arch_ist_guard(void);
 
 /* Fills the general registers of f with their current values (rip: the caller). */
 void arch_capture_registers(struct trap_frame *f);

@@ -189,11 +189,12 @@ static int join_it(void *arg)
 KTEST(sched, a_thread_has_one_joiner)
 {
 	int t = toro_thread_create(sleep_ms, (void *)20, 0, 0);
-	int j = toro_thread_create(join_it, (void *)(uintptr_t)t, toro_ncpus() - 1, 0);
+	int j = toro_thread_create(join_it, (void *)(uintptr_t)t, 0, 0);
 	int code = 0;
 
-	/* Give the joiner time to claim t (it runs as soon as we block). */
-	toro_sleep_ns(5000000);
+	/* Cooperative: one yield runs t (it goes to sleep) and then j, which claims t
+	 * and waits; t cannot finish before we run again. */
+	toro_yield();
 	KEXPECT_EQ(toro_thread_join(t, NULL), -EBUSY);
 	KEXPECT_EQ(toro_thread_join(j, &code), 0);
 	KEXPECT_EQ(code, 5);
