@@ -45,7 +45,7 @@ EXAMPLES := $(notdir $(wildcard examples/*))
 GUEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guest/*/*.c))))
 GUEST_SUITES := $(sort $(GUEST_SUITES))
 IMAGES := $(EXAMPLES:%=$(O)/examples/%.elf) $(GUEST_SUITES:%=$(O)/tests/guest/%.elf) \
-	$(O)/tests/integration/probe.elf $(O)/bench/sched.elf
+	$(O)/tests/integration/probe.elf $(O)/tests/integration/vsock.elf $(O)/bench/sched.elf
 
 $(O)/k/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -84,6 +84,9 @@ $(O)/tests/guest/%.elf: $(KERNEL_OBJS) $$(call suite_objs,$$*) arch/x86_64/kerne
 $(O)/tests/integration/probe.elf: $(KERNEL_OBJS) $(O)/k/tests/integration/probe.o \
 		arch/x86_64/kernel.ld scripts/mksyms.sh
 	$(link_image)
+$(O)/tests/integration/vsock.elf: $(KERNEL_OBJS) $(O)/k/tests/integration/vsock/main.o \
+		arch/x86_64/kernel.ld scripts/mksyms.sh
+	$(link_image)
 $(O)/bench/sched.elf: $(KERNEL_OBJS) $(O)/k/bench/sched/main.o arch/x86_64/kernel.ld \
 		scripts/mksyms.sh
 	$(link_image)
@@ -102,8 +105,12 @@ $(O)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HCFLAGS) $(SANFLAGS) -c $< -o $@
 
-HOST_TOOLS := $(O)/toro
+HOST_TOOLS := $(O)/toro $(O)/toro-vsockd
+VSOCKD_OBJS := $(patsubst %.c,$(O)/h/%.o,$(wildcard host/vsockd/*.c))
+$(O)/toro-vsockd: $(VSOCKD_OBJS) $(HOST_LIB_OBJS)
+	$(Q)$(HOSTCC) -o $@ $^
 $(O)/toro: $(O)/h/host/toro.o $(O)/h/host/run.o $(O)/h/host/ktest.o $(O)/h/host/image.o \
+		$(O)/h/host/vsock.o \
 		$(HOST_LIB_OBJS)
 	$(Q)$(HOSTCC) -o $@ $^
 
@@ -128,12 +135,21 @@ $(O)/bench/floor.elf: bench/floor.S bench/floor.ld
 $(O)/bench/bootbench: $(O)/h/bench/bootbench.o
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -o $@ $^
+# vsock: the host "guest" (a vhost-user frontend) and the benchmark client.
+VSOCK_BENCH := $(O)/bench/vsock-peer $(O)/bench/vsockbench
+$(O)/bench/vsock-peer: $(O)/h/bench/vsock_peer.o $(HOST_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -o $@ $^
+$(O)/bench/vsockbench: $(O)/h/bench/vsockbench.o $(HOST_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -o $@ $^
 
 # ---- targets -----------------------------------------------------------------
 .DEFAULT_GOAL := all
 .PHONY: all deps run test check-host check-guest check-integration fuzz bench fmt lint clean
 
-all: $(IMAGES) $(HOST_TOOLS) $(HOST_TESTS) $(O)/bench/floor.elf $(O)/bench/bootbench
+all: $(IMAGES) $(HOST_TOOLS) $(HOST_TESTS) $(O)/bench/floor.elf $(O)/bench/bootbench \
+	$(VSOCK_BENCH)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -159,7 +175,8 @@ fuzz: $(FUZZERS)
 
 bench: deps
 	$(Q)$(MAKE) -s --no-print-directory $(O)/examples/hello.elf $(O)/toro $(O)/bench/floor.elf \
-		$(O)/bench/bootbench $(O)/bench/sched.elf $(O)/tests/integration/probe.elf
+		$(O)/bench/bootbench $(O)/bench/sched.elf $(O)/tests/integration/probe.elf \
+		$(O)/tests/integration/vsock.elf $(O)/toro-vsockd $(VSOCK_BENCH)
 	$(Q)for cpus in 1 4; do \
 		$(O)/bench/bootbench --toro $(O)/toro --image $(O)/examples/hello.elf \
 			--floor $(O)/bench/floor.elf --cpus $$cpus || exit 1; echo; \
@@ -169,6 +186,8 @@ bench: deps
 	$(Q)sed -n 's/^bench: /  /p' $(O)/bench/sched.out
 	$(Q)echo
 	$(Q)sh bench/virtio.sh $(O)
+	$(Q)echo
+	$(Q)sh bench/vsock.sh $(O)
 
 C_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 fmt:

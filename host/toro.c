@@ -9,6 +9,7 @@
 #include "host/image.h"
 #include "host/ktest.h"
 #include "host/run.h"
+#include "host/vsock.h"
 #include "lib/runopts.h"
 
 static const char usage_top[] =
@@ -28,6 +29,11 @@ static const char usage_opts[] =
 	"  --console unix:PATH  the same on a Unix socket QEMU listens on; what a\n"
 	"                  client sends there is the guest's console input\n"
 	"  --virtio MODE   virtio-mmio interface: legacy (QEMU's default) or modern\n"
+	"  --vsock PATH    add a vsock device served by toro-vsockd: host programs\n"
+	"                  connect to the Unix socket PATH and write CONNECT <port>;\n"
+	"                  guest connections to host port P go to PATH_P\n"
+	"  --publish [ADDR:]HOSTPORT:GUESTPORT  forward TCP ADDR:HOSTPORT (default\n"
+	"                  address 127.0.0.1) to the guest's vsock port; repeatable\n"
 	"  --dry-run       print the QEMU command line and exit\n"
 	"  -h, --help      this text\n"
 	"Words after -- are joined by spaces into the kernel command line.\n"
@@ -108,11 +114,19 @@ static int cmd_vm(const char *cmd, int argc, char *const argv[])
 			return TORO_EXIT_USAGE;
 		}
 	}
+	struct vsockd v;
+	int code;
+
+	if (vsockd_start(&o, &v))
+		return TORO_EXIT_QEMU;
 	if (o.dry_run)
-		return run_print_cmdline(&o) ? TORO_EXIT_QEMU : 0;
-	if (test)
-		return ktest_run(&o);
-	return run_vm(&o, &io, NULL);
+		code = run_print_cmdline(&o) ? TORO_EXIT_QEMU : 0;
+	else if (test)
+		code = ktest_run(&o);
+	else
+		code = run_vm(&o, &io, NULL);
+	vsockd_stop(&v);
+	return code;
 }
 
 int main(int argc, char *argv[])

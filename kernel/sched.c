@@ -126,6 +126,11 @@ static void make_runnable(struct runq *rq, struct thread *t);
 
 /* t->joiner once t has exited: a joiner that comes later finds t finished. */
 #define JOINER_EXITED ((struct thread *)1)
+/* t->joiner of a detached thread: whoever sees it last frees t. */
+#define JOINER_DETACHED ((struct thread *)2)
+
+static void thread_free(struct thread *t);
+static void thread_release(struct thread *t);
 
 /* On j's CPU: the thread j joins has exited. */
 static void join_done(struct thread *j)
@@ -145,6 +150,10 @@ static void notify_joiner(struct thread *t)
 
 	if (!j)
 		return;
+	if (j == JOINER_DETACHED) {
+		thread_release(t); /* nobody joins it: we are the last to touch it */
+		return;
+	}
 	if (j->cpu == pcpu_id())
 		join_done(j);
 	else
@@ -194,8 +203,22 @@ static void make_runnable(struct runq *rq, struct thread *t)
 		timerq_remove(&rq->timers, &t->timer);
 		rearm(rq);
 	}
+	/* A direct wake (sched_wake_thread) may find it on a wait queue. */
+	if (t->waiting_on)
+		waitq_unlink(t->waiting_on, t);
 	t->state = THREAD_RUNNABLE;
 	enqueue(rq, t);
+}
+
+void sched_wake_thread(struct thread *t)
+{
+	bool on = irq_save();
+
+	if (t->cpu == pcpu_id())
+		make_runnable(this_rq(), t);
+	else
+		mbox_send_ctl(t->cpu, MBOX_CTL_WAKE, t);
+	irq_restore(on);
 }
 
 bool sched_wait(struct waitq *q, uint64_t deadline)
@@ -511,10 +534,43 @@ int toro_thread_join(int id, int *code)
 			sched_wait(NULL, 0);
 	irq_restore(on);
 	exit_code = t->exit_code;
-	thread_free(t);
-	atomic_store(&threads[id - 1], NULL);
+	thread_release(t);
 	if (code)
 		*code = exit_code;
+	return 0;
+}
+
+/* Frees an exited thread whose slot was claimed, and gives the slot back. */
+static void thread_release(struct thread *t)
+{
+	int id = t->id;
+
+	thread_free(t);
+	atomic_store(&threads[id - 1], NULL);
+}
+
+/*
+ * Detaching claims the slot like a join; then JOINER_DETACHED in t->joiner tells
+ * the exiting side to free t itself. If t already exited, we free it here.
+ */
+int toro_thread_detach(int id)
+{
+	struct thread *t, *none = NULL;
+
+	if (id < 1 || id > THREADS_MAX || !(t = atomic_load(&threads[id - 1])))
+		return -ESRCH;
+	if ((uintptr_t)t & SLOT_CLAIMED)
+		return -EBUSY;
+	struct thread *claimed = (struct thread *)((uintptr_t)t | SLOT_CLAIMED);
+
+	if (!atomic_compare_exchange_strong(&threads[id - 1], &t, claimed))
+		return t ? -EBUSY : -ESRCH;
+	if (!atomic_compare_exchange_strong(&t->joiner, &none, JOINER_DETACHED)) {
+		bool on = irq_save();
+
+		thread_release(t); /* it exited already */
+		irq_restore(on);
+	}
 	return 0;
 }
 
@@ -534,7 +590,9 @@ void toro_sleep_ns(uint64_t ns)
 	bool on = irq_save();
 	uint64_t deadline = sched_deadline(ns);
 
-	sched_wait(NULL, deadline);
+	/* A stray direct wake must not cut the sleep short. */
+	while (sched_wait(NULL, deadline))
+		;
 	irq_restore(on);
 }
 

@@ -57,6 +57,10 @@ bool sched_wait(struct waitq *q, uint64_t deadline);
  * is woken through a mailbox message to its CPU. Interrupts must be off. */
 bool sched_wake_one(struct waitq *q);
 void sched_wake_all(struct waitq *q);
+/* Makes t runnable if it is blocked (on any CPU). The caller must know t is alive;
+ * a thread woken this way while waiting for something else sees a spurious wake,
+ * so every wait loops on its condition. */
+void sched_wake_thread(struct thread *t);
 
 struct thread *sched_current(void);
 _Noreturn void sched_thread_exit(int code);

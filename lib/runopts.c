@@ -180,6 +180,38 @@ static const char *match_opt(const char *arg, const char *name, const char **val
 	return NULL;
 }
 
+/*
+ * [ADDR:]HOSTPORT:GUESTPORT with ADDR a dotted IPv4 address, HOSTPORT 1..65535 and
+ * GUESTPORT a u32. toro-vsockd checks the address itself; this catches typos
+ * before anything starts.
+ */
+static bool publish_ok(const char *s)
+{
+	const char *last = NULL, *p;
+	uint64_t v;
+
+	for (p = s; *p; p++)
+		if (*p == ':')
+			last = p;
+
+	if (!last || last == s)
+		return false;
+	p = last + 1;
+	if (parse_digits(&p, 0xffffffffull, &v) || *p)
+		return false;
+	/* The host port: after the first colon if there are two, else first. */
+	const char *host = s, *colon = strchr(s, ':');
+
+	if (colon != last) {
+		for (p = s; p < colon; p++)
+			if ((*p < '0' || *p > '9') && *p != '.')
+				return false;
+		host = colon + 1;
+	}
+	p = host;
+	return parse_digits(&p, 65535, &v) == 0 && p == last && v >= 1;
+}
+
 /* Sets one valued option; *why names the problem on error. */
 static int set_opt(struct run_opts *o, const char *name, const char *val,
 		   const char **why)
@@ -226,6 +258,22 @@ static int set_opt(struct run_opts *o, const char *name, const char *val,
 			return -EINVAL;
 		}
 		o->virtio_modern = strcmp(val, "modern") == 0;
+	} else if (strcmp(name, "--vsock") == 0) {
+		if (val[0] == '\0' || strchr(val, ',')) {
+			*why = "--vsock: expected a socket path, without commas";
+			return -EINVAL;
+		}
+		o->vsock = val;
+	} else if (strcmp(name, "--publish") == 0) {
+		if (!publish_ok(val)) {
+			*why = "--publish: expected [ADDR:]HOSTPORT:GUESTPORT, e.g. 8080:80";
+			return -EINVAL;
+		}
+		if (o->npublish == RUNOPTS_MAX_PUBLISH) {
+			*why = "--publish: at most 16";
+			return -EINVAL;
+		}
+		o->publish[o->npublish++] = val;
 	} else { /* --machine */
 		if (val[0] == '\0') {
 			*why = "--machine: expected options, e.g. acpi=off";
@@ -248,7 +296,8 @@ int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char *
 		  const char **bad)
 {
 	static const char *const valued[] = { "--cpus",	   "--mem",	"--timeout",
-					      "--machine", "--console", "--virtio" };
+					      "--machine", "--console", "--virtio",
+					      "--vsock",   "--publish" };
 
 	*why = NULL;
 	*bad = NULL;
@@ -368,6 +417,9 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 	add_arg(a, "-M", &full);
 	start = a->used;
 	buf_add(a, "microvm", 7, &full);
+	/* vhost-user backends map guest RAM: it must be a shared memfd. */
+	if (o->vsock_backend)
+		buf_add(a, ",memory-backend=toro-mem", 24, &full);
 	if (o->machine) {
 		buf_add(a, ",", 1, &full);
 		buf_add(a, o->machine, strlen(o->machine), &full);
@@ -396,6 +448,20 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 
 	add_arg(a, "-kernel", &full);
 	add_arg(a, o->image, &full);
+	if (o->vsock_backend) {
+		add_arg(a, "-object", &full);
+		start = a->used;
+		buf_add(a, "memory-backend-memfd,id=toro-mem,share=on,size=", 47, &full);
+		buf_add(a, num, strlen(num), &full);
+		buf_finish(a, start, &full);
+		add_arg(a, "-chardev", &full);
+		start = a->used;
+		buf_add(a, "socket,id=toro-vsock,path=", 26, &full);
+		buf_add(a, o->vsock_backend, strlen(o->vsock_backend), &full);
+		buf_finish(a, start, &full);
+		add_arg(a, "-device", &full);
+		add_arg(a, "vhost-user-vsock-device,chardev=toro-vsock", &full);
+	}
 	if (o->console) {
 		/* A virtio console writing to a file, or on a Unix socket QEMU listens
 		 * on (both ways: a client sends the guest's input). */

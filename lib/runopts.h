@@ -29,6 +29,7 @@
 #define RUNOPTS_MAX_TIMEOUT_MS (100000000ull * 1000) /* about three years */
 #define RUNOPTS_MAX_ARGV 48 /* QEMU arguments, with the NULL */
 #define RUNOPTS_ARGV_BUF 8192 /* bytes for the built arguments (holds -append) */
+#define RUNOPTS_MAX_PUBLISH 16 /* --publish options */
 
 /* Exit codes of `toro run` besides the guest's own 0..126. */
 #define TORO_EXIT_USAGE 2 /* bad options */
@@ -44,6 +45,12 @@ struct run_opts {
 	const char *machine; /* extra `-M microvm,...` options, or NULL */
 	const char *console; /* virtio console: FILE or unix:PATH, or NULL */
 	bool virtio_modern; /* virtio-mmio version 2 instead of QEMU's legacy default */
+	const char *vsock; /* --vsock PATH: the hybrid vsock socket, or NULL */
+	const char *publish[RUNOPTS_MAX_PUBLISH]; /* --publish [ADDR:]HOST:GUEST */
+	int npublish; /* entries in publish */
+	/* Set by the caller, not an option: the vhost-user socket of toro-vsockd. A
+	 * vsock device (and guest RAM QEMU can share) is added when it is set. */
+	const char *vsock_backend;
 	uint64_t mem; /* guest RAM in bytes, a multiple of RUNOPTS_MEM_ALIGN */
 	uint64_t timeout_ms; /* stop the VM after this long; 0 = never */
 	unsigned int cpus; /* virtual CPUs, 1..RUNOPTS_MAX_CPUS */

@@ -101,6 +101,8 @@ guest() {
 
 integration() {
 	count "integration" env O="$O" sh tests/integration/run.sh
+	count "vsockd" sh tests/integration/vsockd.sh "$O"
+	count "vsock" env O="$O" sh tests/integration/vsock.sh
 }
 
 case "$stage" in

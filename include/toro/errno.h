@@ -22,12 +22,21 @@
 #define EEXIST 17 /* already exists */
 #define ENODEV 19 /* no such device */
 #define EINVAL 22 /* invalid argument */
+#define EMFILE 24 /* too many open sockets */
 #define ENOSPC 28 /* no space left */
+#define EPIPE 32 /* the stream was shut for writing */
 #define ERANGE 34 /* result out of range */
 #define EDEADLK 35 /* would deadlock */
 #define ENOSYS 38 /* not implemented */
 #define EOVERFLOW 75 /* value too large */
+#define ENOTSOCK 88 /* not a socket */
+#define EOPNOTSUPP 95 /* not supported on this socket */
+#define EADDRINUSE 98 /* port already in use */
+#define ECONNRESET 104 /* connection reset by the peer (or the transport) */
+#define EISCONN 106 /* already connected */
+#define ENOTCONN 107 /* not connected */
 #define ETIMEDOUT 110 /* timed out */
+#define ECONNREFUSED 111 /* nobody listens on that port */
 #else
 #include <errno.h>
 #endif

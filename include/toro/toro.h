@@ -32,6 +32,8 @@ int toro_thread_create(int (*fn)(void *), void *arg, int cpu, size_t stack);
 int toro_thread_join(int id, int *exit_code);
 _Noreturn void toro_thread_exit(int code);
 void toro_yield(void);
+/* Instead of joining: the thread is freed when it ends. 0, -ESRCH or -EBUSY. */
+int toro_thread_detach(int id);
 
 /*
  * Mailboxes between CPUs. toro_mbox_send queues a copy of msg (up to 4092 bytes)
@@ -52,6 +54,45 @@ long toro_mbox_recv(int *from, void *buf, size_t size, int64_t timeout_ns);
  * (a thread waits on the device).
  */
 int toro_dedicate(const char *device, int cpu);
+
+/*
+ * Sockets: virtio-vsock streams (the host is CID 2; toro run --vsock/--publish
+ * connects them to host programs). A socket is a small integer > 0, usable from a
+ * thread on any CPU. Timeouts are in nanoseconds: 0 do not wait, < 0 wait for ever.
+ * Errors: -ENODEV no vsock device, -EBADF not a socket, -EMFILE too many sockets,
+ * -ECONNRESET the peer (or a transport reset) dropped the connection.
+ */
+#define TORO_VSOCK_CID_HOST 2 /* the host's CID */
+#define TORO_SHUT_RD 1 /* toro_shutdown: no more receiving */
+#define TORO_SHUT_WR 2 /* no more sending: the peer reads end of stream */
+#define TORO_SHUT_RDWR 3
+/* Listens on port; returns the socket. -EADDRINUSE when the port is taken. */
+int toro_listen(uint32_t port, int backlog);
+/* Takes the next connection of a listening socket (-ETIMEDOUT, -EINVAL not one);
+ * the peer's CID and port go to *cid and *port when not NULL. */
+int toro_accept(int sock, uint64_t *cid, uint32_t *port, int64_t timeout_ns);
+/* Connects to cid:port; -ECONNREFUSED when nobody listens there, -ETIMEDOUT. */
+int toro_connect(uint64_t cid, uint32_t port, int64_t timeout_ns);
+/* Sends all len bytes, waiting for room; returns len, or the bytes sent before the
+ * timeout (-ETIMEDOUT if none), -EPIPE after shutdown, -ECONNRESET. */
+long toro_send(int sock, const void *buf, size_t len, int64_t timeout_ns);
+/* Receives up to size bytes once some are there; 0 at the end of the stream. */
+long toro_recv(int sock, void *buf, size_t size, int64_t timeout_ns);
+int toro_shutdown(int sock, int how);
+/* Closes the socket (gracefully: data already sent is still delivered). */
+int toro_close(int sock);
+/* Waits for any of n sockets to be ready; the number ready, 0 on timeout. */
+#define TORO_POLLIN 0x001 /* data, end of stream, or a connection to accept */
+#define TORO_POLLOUT 0x004 /* room to send */
+#define TORO_POLLERR 0x008 /* reset or refused */
+#define TORO_POLLHUP 0x010 /* the connection is over (closing or closed) */
+#define TORO_POLLNVAL 0x020 /* not a socket */
+struct toro_pollfd {
+	int sock; /* the socket */
+	short events; /* TORO_POLL* wanted */
+	short revents; /* TORO_POLL* found (ERR and HUP always reported) */
+};
+int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns);
 
 /* Nanoseconds since boot (monotonic, the same clock on every CPU). */
 uint64_t toro_now_ns(void);

@@ -219,6 +219,61 @@ TEST(console_and_virtio_options)
 	CHECK_EQ(runopts_parse(&o, 3, bad2, &why, &word), -EINVAL);
 }
 
+TEST(vsock_and_publish_options)
+{
+	char *w[] = { "img.elf", "--vsock",   "/tmp/v.sock",	  "--publish",
+		      "8080:80", "--publish", "10.0.0.1:2222:22", "--mem",
+		      "64M",	 NULL };
+	const char *why, *word;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &word, w), 0);
+	CHECK_STR(o.vsock, "/tmp/v.sock");
+	CHECK_EQ(o.npublish, 2);
+	CHECK_STR(o.publish[1], "10.0.0.1:2222:22");
+	/* The options alone add nothing: the caller starts the daemon first. */
+	CHECK(strstr(joined(&o), "vsock") == NULL);
+	o.vsock_backend = "/run/x/vhost.sock";
+	CHECK_STR(joined(&o),
+		  "qemu-system-x86_64|-M|microvm,memory-backend=toro-mem|-accel|tcg|"
+		  "-cpu|max|-nodefaults|-no-user-config|-display|none|-no-reboot|"
+		  "-serial|stdio|-device|isa-debug-exit,iobase=0xf4,iosize=4|-smp|1|"
+		  "-m|64M|-kernel|img.elf|-object|"
+		  "memory-backend-memfd,id=toro-mem,share=on,size=64M|-chardev|"
+		  "socket,id=toro-vsock,path=/run/x/vhost.sock|-device|"
+		  "vhost-user-vsock-device,chardev=toro-vsock");
+}
+
+TEST(bad_publish_and_vsock)
+{
+	static const char *const bad[] = {
+		"80",	     ":80",	 "8080:",    "0:80",	"65536:80",
+		"a:8080:80", "8080:80x", "8080::80", "1:2:3:4", ""
+	};
+	const char *why, *word;
+	struct run_opts o;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *w[] = { "img.elf", "--publish", (char *)bad[i], NULL };
+
+		CHECK_EQ(parse(&o, &why, &word, w), -EINVAL);
+		CHECK(strstr(why, "--publish") != NULL);
+	}
+	char *v[] = { "img.elf", "--vsock", "a,b", NULL };
+
+	CHECK_EQ(parse(&o, &why, &word, v), -EINVAL);
+	char *many[40] = { "img.elf" };
+	int k = 1;
+
+	for (int i = 0; i < RUNOPTS_MAX_PUBLISH + 1; i++) {
+		many[k++] = "--publish";
+		many[k++] = "1:1";
+	}
+	many[k] = NULL;
+	CHECK_EQ(parse(&o, &why, &word, many), -EINVAL);
+	CHECK(strstr(why, "at most") != NULL);
+}
+
 TEST(argv_too_long)
 {
 	static char big[RUNOPTS_ARGV_BUF];

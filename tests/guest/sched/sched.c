@@ -200,3 +200,40 @@ KTEST(sched, a_thread_has_one_joiner)
 	KEXPECT_EQ(code, 5);
 	KEXPECT_EQ(toro_thread_join(t, NULL), -ESRCH);
 }
+
+static int done_flag;
+
+static int set_done(void *arg)
+{
+	(void)arg;
+	done_flag = 1;
+	return 0;
+}
+
+KTEST(sched, a_detached_thread_is_freed_when_it_ends)
+{
+	struct toro_memstats before, after;
+	int id;
+
+	toro_memstats(&before);
+	done_flag = 0;
+	id = toro_thread_create(set_done, NULL, toro_cpu(), 0);
+	KEXPECT_GT(id, 0);
+	KEXPECT_EQ(toro_thread_detach(id), 0);
+	KEXPECT_EQ(toro_thread_detach(id), -EBUSY);
+	KEXPECT_EQ(toro_thread_join(id, NULL), -EBUSY);
+	/* It runs, ends, and is freed when this thread runs again. */
+	toro_yield();
+	toro_yield();
+	KEXPECT_EQ(done_flag, 1);
+	toro_memstats(&after);
+	KEXPECT_EQ(after.heap_blocks, before.heap_blocks);
+	KEXPECT_EQ(after.pages_used, before.pages_used);
+	KEXPECT_EQ(toro_thread_join(id, NULL), -ESRCH);
+
+	/* Detaching one that already ended frees it at once. */
+	id = toro_thread_create(nothing, NULL, toro_cpu(), 0);
+	toro_yield();
+	KEXPECT_EQ(toro_thread_detach(id), 0);
+	KEXPECT_EQ(toro_thread_detach(id), -ESRCH);
+}
