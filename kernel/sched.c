@@ -254,6 +254,7 @@ bool sched_wake_one(struct waitq *q)
 	q->head = t->next;
 	if (!q->head)
 		q->tail = NULL;
+	t->waiting_on = NULL; /* unlinked: make_runnable need not look */
 	/* Only a thread's own CPU touches its run queue. */
 	if (t->cpu == pcpu_id())
 		make_runnable(this_rq(), t);

@@ -91,7 +91,7 @@ struct vs_sock {
 	bool closing; /* on the closing list */
 	uint64_t close_deadline; /* TSC: when to give up waiting for the peer's RST */
 	int err; /* -ECONNRESET or -ECONNREFUSED once it failed */
-	uint8_t *rx; /* VS_BUF_ALLOC bytes of received data */
+	uint8_t *rx; /* VS_BUF_ALLOC bytes for received data, from the first byte on */
 	uint32_t rx_head, rx_tail; /* free-running read and write positions */
 };
 
@@ -204,35 +204,50 @@ static bool vs_sleep(struct vs_waiter *w, struct vs_waiter **lists[], int n,
 			in_time = sched_wait(NULL, deadline);
 	}
 	spin_lock(&vs.lock);
-	for (int i = 0; i < n; i++) {
-		if (atomic_load_explicit(&w[i].state, memory_order_acquire) == W_LINKED) {
-			struct vs_waiter **pp = w[i].list;
+	bool claimed = false;
 
-			while (*pp != &w[i])
-				pp = &(*pp)->next;
-			*pp = w[i].next;
+	for (int i = 0; i < n; i++) {
+		if (atomic_load_explicit(&w[i].state, memory_order_acquire) != W_LINKED) {
+			claimed = true;
 			continue;
 		}
-		/* Claimed: the waker is about to wake us; it must not find us gone.
-		 * Serve our mailbox meanwhile: its wake may need room there. */
-		while (atomic_load_explicit(&w[i].state, memory_order_acquire) !=
-		       W_DONE) {
+		struct vs_waiter **pp = w[i].list;
+
+		while (*pp != &w[i])
+			pp = &(*pp)->next;
+		*pp = w[i].next;
+	}
+	if (!claimed)
+		return in_time;
+	/*
+	 * A waker claimed a node and is about to wake us: it must not find us gone.
+	 * Wait for it without the lock (it may be sending to a CPU that spins on the
+	 * lock), serving our mailbox (its wake may need room there).
+	 */
+	spin_unlock(&vs.lock, false);
+	for (int i = 0; i < n; i++)
+		while (atomic_load_explicit(&w[i].state, memory_order_acquire) ==
+		       W_CLAIMED) {
 			mbox_poll();
 			cpu_relax();
 		}
-	}
+	spin_lock(&vs.lock);
 	return in_time;
 }
 
-/* Sleeps on one list; a timeout of 0 returns false at once. */
-static bool vs_sleep1(struct vs_waiter **list, int64_t timeout, uint64_t deadline)
+/*
+ * Waits on one or two lists (b may be NULL): 0 when woken, -EAGAIN for a timeout
+ * of 0 (no waiting), -ETIMEDOUT once the deadline passed. Lock held.
+ */
+static int vs_wait(struct vs_waiter **a, struct vs_waiter **b, int64_t timeout,
+		   uint64_t deadline)
 {
-	struct vs_waiter w;
-	struct vs_waiter **lists[1] = { list };
+	struct vs_waiter w[2];
+	struct vs_waiter **lists[2] = { a, b };
 
 	if (timeout == 0)
-		return false;
-	return vs_sleep(&w, lists, 1, deadline);
+		return -EAGAIN;
+	return vs_sleep(w, lists, b ? 2 : 1, deadline) ? 0 : -ETIMEDOUT;
 }
 
 static uint64_t vs_deadline(int64_t timeout_ns)
@@ -242,22 +257,13 @@ static uint64_t vs_deadline(int64_t timeout_ns)
 
 /* ---- packets ------------------------------------------------------------------ */
 
-/* Queues a header and n payload bytes for the device. Lock held. */
-static void vs_queue(const struct virtio_vsock_hdr *h, const void *data, uint32_t n)
+/* Appends packet p (header h, p->len payload bytes) to the device's queue. */
+static void vs_push(struct vs_pkt *p, const struct virtio_vsock_hdr *h)
 {
-	struct vs_pkt *p = malloc(sizeof(*p) + n);
+	uint32_t n = p->len;
 
-	if (!p) {
-		/* A lost header may stall that connection; say so once. */
-		if (vs.dropped++ == 0)
-			printk("vsock: out of memory, a packet was dropped\n");
-		return;
-	}
 	p->next = NULL;
-	p->len = n;
 	p->hdr = *h;
-	if (n)
-		memcpy(p->data, data, n);
 	if (vs.tx_tail)
 		vs.tx_tail->next = p;
 	else
@@ -267,10 +273,31 @@ static void vs_queue(const struct virtio_vsock_hdr *h, const void *data, uint32_
 	vs_poke();
 }
 
+/*
+ * Queues a header without payload (control packets: RESPONSE, RST, SHUTDOWN,
+ * CREDIT_*). Senders of data stop at VS_TX_BUDGET; headers may take as much again,
+ * beyond which a device that stopped taking packets loses them (counted, said once).
+ */
+static void vs_queue(const struct virtio_vsock_hdr *h)
+{
+	struct vs_pkt *p = NULL;
+
+	if (vs.tx_bytes < 2 * VS_TX_BUDGET)
+		p = malloc(sizeof(*p));
+	if (!p) {
+		if (vs.dropped++ == 0)
+			printk("vsock: a control packet was dropped (out of memory, or "
+			       "the device takes none)\n");
+		return;
+	}
+	p->len = 0;
+	vs_push(p, h);
+}
+
 static void vs_emit(const struct vsock_out *o)
 {
 	if (o->send)
-		vs_queue(&o->pkt, NULL, 0);
+		vs_queue(&o->pkt);
 }
 
 /* ---- sockets ------------------------------------------------------------------ */
@@ -351,11 +378,6 @@ static struct vs_sock *vs_stream_new(uint32_t lport, uint64_t pcid, uint32_t ppo
 
 	if (!s)
 		return NULL;
-	s->rx = malloc(VS_BUF_ALLOC);
-	if (!s->rx) {
-		free(s);
-		return NULL;
-	}
 	s->kind = VS_STREAM;
 	vsock_conn_init(&s->c, vs.cid, lport, pcid, pport, VS_BUF_ALLOC);
 	return s;
@@ -411,7 +433,7 @@ static void vs_rx_request(const struct virtio_vsock_hdr *h)
 	if (!l || l->nqueued >= l->backlog ||
 	    !(s = vs_stream_new(h->dst_port, h->src_cid, h->src_port))) {
 		if (vsock_reply_rst(h, &rst) == 0)
-			vs_queue(&rst, NULL, 0);
+			vs_queue(&rst);
 		return;
 	}
 	if (vsock_conn_accept(&s->c, h, &o)) {
@@ -447,13 +469,17 @@ static void vs_rx_packet(const struct virtio_vsock_hdr *h, const uint8_t *p)
 		if (h->op == VIRTIO_VSOCK_OP_REQUEST)
 			vs_rx_request(h);
 		else if (vsock_reply_rst(h, &rst) == 0)
-			vs_queue(&rst, NULL, 0);
+			vs_queue(&rst);
 		return;
 	}
 	vsock_conn_recv(&s->c, h, &o);
 	vs_emit(&o);
-	if (o.rx_len)
+	if (o.rx_len && !s->rx && !(s->rx = malloc(VS_BUF_ALLOC))) {
+		vsock_conn_reset(&s->c, &o); /* no memory for what we promised */
+		vs_emit(&o);
+	} else if (o.rx_len) {
 		vs_rx_copy(s, p, o.rx_len);
+	}
 	vs_apply(s, &o);
 }
 
@@ -594,6 +620,50 @@ static uint64_t vs_service_closing(void)
 	return next;
 }
 
+static bool vs_broken(void)
+{
+	struct virtq *q = vs.dev->queues;
+
+	return vs.dev->broken || virtq_is_broken(&q[VIRTIO_VSOCK_VQ_RX]) ||
+	       virtq_is_broken(&q[VIRTIO_VSOCK_VQ_TX]) ||
+	       virtq_is_broken(&q[VIRTIO_VSOCK_VQ_EVENT]);
+}
+
+/*
+ * The device broke (it asked for a reset, or a queue caught it lying): every
+ * connection fails with -EIO, every waiter wakes, and later calls get -EIO.
+ * Lock held.
+ */
+static void vs_fail(void)
+{
+	struct vsock_out o;
+	struct vs_pkt *p;
+
+	if (!vs.dev->broken)
+		virtio_mark_broken(vs.dev, "a vsock queue broke");
+	for (int b = 0; b < VS_HASH; b++)
+		while (vs.hash[b]) {
+			struct vs_sock *s = vs.hash[b];
+
+			bool kept = s->fd || s->closing || s->queued;
+
+			vs_hash_del(s);
+			vsock_conn_transport_reset(&s->c, &o);
+			vs_apply(s, &o); /* frees it if nobody holds it */
+			if (kept)
+				s->err = -EIO;
+		}
+	for (int i = 0; i < VS_MAX_SOCKS; i++)
+		if (vs.fds[i])
+			vs_wake(&vs.fds[i]->waiters);
+	while ((p = vs.tx_head)) {
+		vs.tx_head = p->next;
+		free(p);
+	}
+	vs.tx_tail = NULL;
+	vs_wake(&vs.tx_waiters);
+}
+
 static int vs_service(void *arg)
 {
 	(void)arg;
@@ -606,11 +676,15 @@ static int vs_service(void *arg)
 		vs_service_events();
 		vs_service_tx();
 		uint64_t deadline = vs_service_closing();
+		bool broken = vs_broken();
 
+		if (broken)
+			vs_fail();
 		vs_release();
-		/* Interrupts off: a poke or an interrupt cannot fall between. */
-		while (!atomic_load(&vs.work) && !vs.dev->broken)
-			if (!sched_wait(NULL, deadline))
+		/* Interrupts off: a poke or an interrupt cannot fall between. A broken
+		 * device has nothing more to say: wait for ever (spurious wakes too). */
+		while (broken || !atomic_load(&vs.work))
+			if (!sched_wait(NULL, broken ? 0 : deadline))
 				break;
 		irq_restore(on);
 	}
@@ -626,21 +700,21 @@ static int vs_start(void)
 		return -ENODEV;
 	if (vs.dev->broken)
 		return -EIO;
-	if (atomic_load(&vs.started) == 2)
-		return 0;
-	if (atomic_compare_exchange_strong(&vs.started, &expected, 1)) {
-		int id = toro_thread_create(vs_service, NULL, vs.dev->cpu, 0);
+	while (atomic_load(&vs.started) != 2) {
+		expected = 0;
+		if (atomic_compare_exchange_strong(&vs.started, &expected, 1)) {
+			int id = toro_thread_create(vs_service, NULL, vs.dev->cpu, 0);
 
-		if (id < 0) {
-			atomic_store(&vs.started, 0);
-			return id;
+			if (id < 0) {
+				atomic_store(&vs.started, 0);
+				return id;
+			}
+			toro_thread_detach(id);
+			atomic_store(&vs.started, 2);
+			return 0;
 		}
-		toro_thread_detach(id);
-		atomic_store(&vs.started, 2);
-		return 0;
+		toro_yield(); /* another thread is starting it */
 	}
-	while (atomic_load(&vs.started) != 2)
-		toro_yield();
 	return 0;
 }
 
@@ -766,8 +840,11 @@ int toro_accept(int fd, uint64_t *cid, uint32_t *port, int64_t timeout_ns)
 				*port = s->c.peer_port;
 			break;
 		}
-		if (!vs_sleep1(&l->waiters, timeout_ns, deadline)) {
-			r = -ETIMEDOUT;
+		if (vs.dev->broken) {
+			r = -EIO;
+			break;
+		}
+		if ((r = vs_wait(&l->waiters, NULL, timeout_ns, deadline))) {
 			if (vs_get(fd) == l && l->acc_head)
 				continue; /* it came with the deadline */
 			break;
@@ -796,10 +873,10 @@ int toro_connect(uint64_t cid, uint32_t port, int64_t timeout_ns)
 	uint64_t deadline = vs_deadline(timeout_ns);
 	struct vsock_out o;
 	struct vs_sock *s;
-	int r = vs_start();
+	int r = timeout_ns == 0 ? -EINVAL : vs_start(), fd;
 
 	if (r)
-		return r;
+		return r; /* a connection cannot be made without waiting */
 	bool on = vs_lock();
 
 	if ((r = vs_pick_port(cid, port)) < 0 ||
@@ -807,27 +884,34 @@ int toro_connect(uint64_t cid, uint32_t port, int64_t timeout_ns)
 		vs_unlock(on);
 		return r < 0 ? r : -ENOMEM;
 	}
-	if ((r = vs_fd_alloc(s)) < 0) {
+	if ((fd = vs_fd_alloc(s)) < 0) {
 		vs_free(s);
 		vs_unlock(on);
-		return r;
+		return fd;
 	}
 	vsock_conn_connect(&s->c, &o);
 	vs_emit(&o);
 	vs_hash_add(s);
-	while (s->c.state == VSOCK_CONNECTING)
-		if (!vs_sleep1(&s->waiters, timeout_ns, deadline) &&
-		    s->c.state == VSOCK_CONNECTING) {
+	while (s->c.state == VSOCK_CONNECTING) {
+		r = vs_wait(&s->waiters, NULL, timeout_ns, deadline);
+		if (vs_get(fd) != s) {
+			/* Closed under us (by another thread): toro_close freed it. */
+			vs_unlock(on);
+			return -EBADF;
+		}
+		if (r && s->c.state == VSOCK_CONNECTING) {
 			vsock_conn_reset(&s->c, &o);
 			vs_emit(&o);
 			s->err = -ETIMEDOUT;
 		}
+	}
 	if (s->c.state == VSOCK_CLOSED) {
 		r = s->err ? s->err : -ECONNRESET;
-		vs.fds[s->fd - 1] = NULL;
+		vs.fds[fd - 1] = NULL;
+		vs_wake(&s->waiters); /* a poller sees POLLNVAL */
 		vs_free(s);
 	} else {
-		r = s->fd;
+		r = fd;
 	}
 	vs_unlock(on);
 	return r;
@@ -861,42 +945,54 @@ long toro_send(int fd, const void *buf, size_t len, int64_t timeout_ns)
 
 	while (s && sent < len) {
 		struct vsock_out o;
-		uint32_t n = vsock_conn_tx_space(&s->c);
-		uint32_t budget =
-			vs.tx_bytes < VS_TX_BUDGET ? VS_TX_BUDGET - vs.tx_bytes : 0;
-		struct vs_waiter **wait = &s->waiters;
+		struct vs_pkt *pkt;
+		uint32_t n, budget;
 
-		if (!vs_can_send(s)) {
-			r = s->err ? s->err : -EPIPE;
-			break;
-		}
-		if (n > len - sent)
-			n = (uint32_t)(len - sent);
-		if (n > VS_TX_MAX)
-			n = VS_TX_MAX;
-		if (n > budget) {
-			n = budget;
-			wait = &vs.tx_waiters;
-		}
-		if (n) {
-			vsock_conn_send(&s->c, n, &o);
-			vs_queue(&o.pkt, p + sent, n);
-			sent += n;
-			continue;
-		}
-		if (wait == &s->waiters) {
-			/* No credit: ask for news (5.10.6.3), once until some comes. */
-			if (vsock_conn_send(&s->c, 1, &o) == -EAGAIN)
-				vs_emit(&o);
-		}
-		if (!vs_sleep1(wait, timeout_ns, deadline)) {
-			r = -ETIMEDOUT;
-			break;
-		}
 		if (vs_get(fd) != s) {
 			r = -EBADF;
 			break;
 		}
+		n = vsock_conn_tx_space(&s->c);
+		budget = vs.tx_bytes < VS_TX_BUDGET ? VS_TX_BUDGET - vs.tx_bytes : 0;
+		if (!vs_can_send(s)) {
+			r = s->err ? s->err : -EPIPE;
+			break;
+		}
+		if (n == 0) {
+			/* No credit: ask for news (5.10.6.3), once until some comes. */
+			if (vsock_conn_send(&s->c, 1, &o) == -EAGAIN)
+				vs_emit(&o);
+		}
+		n = n < len - sent ? n : (uint32_t)(len - sent);
+		n = n < VS_TX_MAX ? n : VS_TX_MAX;
+		n = n < budget ? n : budget;
+		if (n == 0) {
+			/* Credit comes with the socket's wake, budget with the queue's. */
+			if ((r = vs_wait(&s->waiters, &vs.tx_waiters, timeout_ns,
+					 deadline)))
+				break;
+			continue;
+		}
+		/* Copy outside the lock: other CPUs and the service thread go on. */
+		vs_unlock(on);
+		pkt = malloc(sizeof(*pkt) + n);
+		if (pkt)
+			memcpy(pkt->data, p + sent, n);
+		on = vs_lock();
+		if (!pkt) {
+			r = -ENOMEM;
+			break;
+		}
+		/* Credit only grows meanwhile, unless the socket changed: look again. */
+		if (vs_get(fd) != s || !vs_can_send(s) ||
+		    vsock_conn_tx_space(&s->c) < n) {
+			free(pkt);
+			continue;
+		}
+		vsock_conn_send(&s->c, n, &o);
+		pkt->len = n;
+		vs_push(pkt, &o.pkt);
+		sent += n;
 	}
 	vs_unlock(on);
 	return sent ? (long)sent : r;
@@ -940,8 +1036,7 @@ long toro_recv(int fd, void *buf, size_t size, int64_t timeout_ns)
 			r = s->err ? s->err : 0; /* end of stream */
 			break;
 		}
-		if (!vs_sleep1(&s->waiters, timeout_ns, deadline)) {
-			r = -ETIMEDOUT;
+		if ((r = vs_wait(&s->waiters, NULL, timeout_ns, deadline))) {
 			if (vs_get(fd) == s && vs_readable(s))
 				continue;
 			break;
@@ -1064,27 +1159,41 @@ int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns)
 	bool on = vs_lock();
 
 	for (;;) {
-		bool timed_out;
+		bool out = false;
 		int k = 0;
 
 		ready = 0;
 		for (int i = 0; i < n; i++) {
 			struct vs_sock *s = vs_get(fds[i].sock);
 
+			fds[i].revents = 0;
+			if (fds[i].sock < 0)
+				continue; /* skipped, as poll(2) does */
 			fds[i].revents = vs_revents(fds[i].sock) &
 					 (fds[i].events | TORO_POLLERR | TORO_POLLHUP |
 					  TORO_POLLNVAL);
 			ready += fds[i].revents != 0;
+			out |= (fds[i].events & TORO_POLLOUT) != 0;
 			if (s)
 				lists[k++] = &s->waiters;
 		}
-		if (ready || timeout_ns == 0 || k == 0)
+		if (ready || timeout_ns == 0)
 			break;
-		lists[k++] = &vs.tx_waiters;
-		timed_out = !vs_sleep(w, lists, k, deadline);
-		if (timed_out) {
-			timeout_ns = 0; /* one last look */
+		if (out)
+			lists[k++] = &vs.tx_waiters;
+		if (k == 0) {
+			/* Nothing to wait on: wait out the timeout, like poll(2). */
+			vs_unlock(on);
+			if (timeout_ns > 0)
+				toro_sleep_ns((uint64_t)timeout_ns);
+			else
+				for (;;)
+					toro_sleep_ns(UINT64_MAX / 2);
+			on = vs_lock();
+			break;
 		}
+		if (!vs_sleep(w, lists, k, deadline))
+			timeout_ns = 0; /* one last look */
 	}
 	vs_unlock(on);
 	free(w);

@@ -73,12 +73,29 @@ void vd_epoll_del(struct vd_ev *ev)
 		epoll_ctl(vd.epfd, EPOLL_CTL_DEL, ev->fd, NULL);
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: toro-vsockd --socket SOCK --uds PATH [--cid N]\n"
-			"                   [--publish [ADDR:]HOSTPORT:GUESTPORT]... "
-			"[--ready-fd FD] [-v]\n");
+	fprintf(f, "usage: toro-vsockd --socket SOCK --uds PATH [--cid N]\n"
+		   "                   [--publish [ADDR:]HOSTPORT:GUESTPORT]... "
+		   "[--ready-fd FD] [-v]\n");
 }
+
+static const char help_text[] =
+	"The host side of Toro's vsock: a vhost-user backend for QEMU's\n"
+	"vhost-user-vsock-device. `toro run --vsock PATH` starts it for you.\n"
+	"  --socket SOCK   the vhost-user socket QEMU connects to:\n"
+	"                  -chardev socket,id=vs0,path=SOCK\n"
+	"                  -device vhost-user-vsock-device,chardev=vs0\n"
+	"                  (guest RAM must be a shared memfd backend)\n"
+	"  --uds PATH      host programs connect to the Unix socket PATH and write\n"
+	"                  CONNECT <port>; they get OK <n> and a stream to that guest\n"
+	"                  port. Guest connections to host port P go to PATH_P.\n"
+	"  --cid N         the guest's CID (default 3)\n"
+	"  --publish [ADDR:]HOSTPORT:GUESTPORT  forward TCP connections on\n"
+	"                  ADDR:HOSTPORT (default 127.0.0.1) to a guest port\n"
+	"  --ready-fd FD   write \"ready\" to FD once every socket listens\n"
+	"  -v              log connections and vhost-user messages\n"
+	"It exits when QEMU disconnects or on SIGTERM, removing SOCK and PATH.\n";
 
 /* Parses a decimal number in [min, max]; false on anything else. */
 static bool parse_num(const char *s, unsigned long long min, unsigned long long max,
@@ -111,6 +128,11 @@ static int parse_options(int argc, char **argv)
 		if (!strcmp(a, "-v")) {
 			vd.verbose = true;
 			continue;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			fputs(help_text, stdout);
+			exit(0);
 		}
 		if (!val) {
 			vd_warn("%s: missing value or unknown option", a);
@@ -317,7 +339,7 @@ int main(int argc, char **argv)
 	}
 	vd.next_local_port = VD_FIRST_LOCAL_PORT;
 	if (parse_options(argc, argv) < 0) {
-		usage();
+		usage(stderr);
 		return 1;
 	}
 	raise_nofile();

@@ -58,9 +58,11 @@ int toro_dedicate(const char *device, int cpu);
 /*
  * Sockets: virtio-vsock streams (the host is CID 2; toro run --vsock/--publish
  * connects them to host programs). A socket is a small integer > 0, usable from a
- * thread on any CPU. Timeouts are in nanoseconds: 0 do not wait, < 0 wait for ever.
- * Errors: -ENODEV no vsock device, -EBADF not a socket, -EMFILE too many sockets,
- * -ECONNRESET the peer (or a transport reset) dropped the connection.
+ * thread on any CPU. Timeouts are in nanoseconds: 0 do not wait (-EAGAIN when
+ * nothing is ready), < 0 wait for ever; -ETIMEDOUT when a timeout expired.
+ * Errors: -ENODEV no vsock device, -EIO the device broke, -EBADF not a socket,
+ * -EMFILE too many sockets, -ENOMEM, -ECONNRESET the peer (or a transport reset)
+ * dropped the connection.
  */
 #define TORO_VSOCK_CID_HOST 2 /* the host's CID */
 #define TORO_SHUT_RD 1 /* toro_shutdown: no more receiving */
@@ -71,7 +73,8 @@ int toro_listen(uint32_t port, int backlog);
 /* Takes the next connection of a listening socket (-ETIMEDOUT, -EINVAL not one);
  * the peer's CID and port go to *cid and *port when not NULL. */
 int toro_accept(int sock, uint64_t *cid, uint32_t *port, int64_t timeout_ns);
-/* Connects to cid:port; -ECONNREFUSED when nobody listens there, -ETIMEDOUT. */
+/* Connects to cid:port; -ECONNREFUSED when nobody listens there, -ETIMEDOUT
+ * (a timeout of 0 is -EINVAL: connecting always waits for the peer). */
 int toro_connect(uint64_t cid, uint32_t port, int64_t timeout_ns);
 /* Sends all len bytes, waiting for room; returns len, or the bytes sent before the
  * timeout (-ETIMEDOUT if none), -EPIPE after shutdown, -ECONNRESET. */
@@ -81,7 +84,8 @@ long toro_recv(int sock, void *buf, size_t size, int64_t timeout_ns);
 int toro_shutdown(int sock, int how);
 /* Closes the socket (gracefully: data already sent is still delivered). */
 int toro_close(int sock);
-/* Waits for any of n sockets to be ready; the number ready, 0 on timeout. */
+/* Waits for any of n sockets to be ready; the number ready, 0 on timeout.
+ * Negative socket numbers are skipped, as in poll(2). */
 #define TORO_POLLIN 0x001 /* data, end of stream, or a connection to accept */
 #define TORO_POLLOUT 0x004 /* room to send */
 #define TORO_POLLERR 0x008 /* reset or refused */

@@ -22,7 +22,7 @@ KTEST(vsock, without_a_device_every_call_says_enodev)
 		return;
 	}
 	KEXPECT_EQ(toro_listen(7, 1), -ENODEV);
-	KEXPECT_EQ(toro_connect(TORO_VSOCK_CID_HOST, 7, 0), -ENODEV);
+	KEXPECT_EQ(toro_connect(TORO_VSOCK_CID_HOST, 7, 1000 * MS), -ENODEV);
 	KEXPECT_EQ(toro_poll(NULL, 0, 0), -ENODEV);
 }
 
@@ -52,7 +52,7 @@ KTEST(vsock, accept_times_out)
 	int l = toro_listen(1235, 4);
 	uint64_t t0 = toro_now_ns();
 
-	KEXPECT_EQ(toro_accept(l, NULL, NULL, 0), -ETIMEDOUT);
+	KEXPECT_EQ(toro_accept(l, NULL, NULL, 0), -EAGAIN); /* 0: do not wait */
 	KEXPECT_EQ(toro_accept(l, NULL, NULL, 20 * MS), -ETIMEDOUT);
 	KEXPECT_TRUE(toro_now_ns() - t0 >= 20 * MS);
 	toro_close(l);
@@ -84,6 +84,8 @@ KTEST(vsock, no_host_listener_refuses)
 	}
 	/* toro-vsockd finds no socket PATH_4321 on the host. */
 	KEXPECT_EQ(toro_connect(TORO_VSOCK_CID_HOST, 4321, 5000 * MS), -ECONNREFUSED);
+	/* Connecting always waits for the peer's answer. */
+	KEXPECT_EQ(toro_connect(TORO_VSOCK_CID_HOST, 4321, 0), -EINVAL);
 }
 
 KTEST(vsock, poll_times_out_and_flags_bad_sockets)
@@ -99,6 +101,14 @@ KTEST(vsock, poll_times_out_and_flags_bad_sockets)
 	KEXPECT_EQ(p[0].revents, 0);
 	KEXPECT_EQ(toro_poll(p, 2, -1), 1);
 	KEXPECT_EQ(p[1].revents, TORO_POLLNVAL);
+	/* Negative sockets are skipped; with nothing to wait on, poll waits out
+	 * its timeout. */
+	p[1].sock = -1;
+	uint64_t t0 = toro_now_ns();
+
+	KEXPECT_EQ(toro_poll(&p[1], 1, 5 * MS), 0);
+	KEXPECT_EQ(p[1].revents, 0);
+	KEXPECT_TRUE(toro_now_ns() - t0 >= 5 * MS);
 	toro_close(p[0].sock);
 }
 

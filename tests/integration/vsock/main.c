@@ -163,7 +163,7 @@ static void dial(int s, const char *args, uint8_t *b)
 			off = 1; /* once */
 		}
 		r = toro_recv(c, b, BUF, off < n ? 0 : -1);
-		if (r == -ETIMEDOUT) {
+		if (r == -EAGAIN) {
 			r = 0;
 			continue;
 		}
