@@ -1104,7 +1104,11 @@ int toro_close(int fd)
 		if (s->c.state == VSOCK_CLOSED) {
 			vs_free(s);
 		} else {
-			/* Wait for the peer's RST, but not for ever. */
+			/* Wait for the peer's RST, but not for ever. Data still
+			 * arriving is counted and dropped (CLOSING): no buffer. */
+			free(s->rx);
+			s->rx = NULL;
+			s->rx_head = s->rx_tail;
 			s->closing = true;
 			s->close_deadline = sched_deadline(VS_CLOSE_NS);
 			s->qnext = vs.closing;
