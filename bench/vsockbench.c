@@ -5,6 +5,7 @@
  *   vsockbench --uds PATH [--port-echo 7] [--rounds N] [--bytes N] [--runs N]
  *   vsockbench --uds PATH --concurrent N      (N echo connections at once)
  *   vsockbench --uds PATH --cycles N          (N sequential connect/echo/close)
+ *   vsockbench --uds PATH --misbehave MODE [--count N] [--hold-ms MS] [--pid PID]
  *
  * The default run prints three lines:
  *   pingpong: N round trips, median X us per round trip   (1 byte on port 7,
@@ -12,7 +13,16 @@
  *   host->guest: X MiB/s   (--bytes to port 9, half-close, check the count line)
  *   guest->host: X MiB/s   (port 19: "<N>\n", read N bytes, check count and pattern)
  * Throughputs are medians of --runs runs (default 3). Any mismatch exits 1.
+ *
+ * --misbehave plays a host client the daemon must survive:
+ *   close-unread  --count times (20): CONNECT 7, write 100 KB, close unread;
+ *   stall-drain   CONNECT 19, ask for 400000 bytes, read none for --hold-ms;
+ *   hold          --count connections send CONNECT 7, stay --hold-ms, close;
+ *   line-eof      connects; once --pid accepted, stops it, sends "CONNECT 9\n"
+ *                 and EOF in one go and continues it; the discard service must
+ *                 answer "0" (the EOF is not lost).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -223,8 +233,116 @@ static void cycles(unsigned port, long n)
 	printf("cycles: %ld connections ok\n", n);
 }
 
+/* Waits (at most 2 s) until process pid is stopped. */
+static void wait_stopped(long pid)
+{
+	char path[64], buf[256], *st;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	for (int i = 0; i < 200; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		buf[n] = '\0';
+		st = strrchr(buf, ')');
+		if (st && st[1] == ' ' && (st[2] == 'T' || st[2] == 't'))
+			return;
+		usleep(10000);
+	}
+	fail("process %s did not stop", "--pid");
+}
+
+/* Open fds of process pid. */
+static int fd_count(long pid)
+{
+	char path[64];
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	d = opendir(path);
+	if (!d)
+		fail("cannot read %s", path);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void misbehave(const char *m, long count, long hold_ms, long pid)
+{
+	static char buf[100000];
+
+	if (!strcmp(m, "close-unread")) {
+		for (long i = 0; i < count; i++) {
+			int fd = hybrid_connect(7);
+
+			write_all(fd, buf, sizeof(buf));
+			close(fd);
+		}
+	} else if (!strcmp(m, "stall-drain")) {
+		int fd = hybrid_connect(19);
+
+		write_all(fd, "400000\n", 7);
+		usleep((useconds_t)hold_ms * 1000);
+		close(fd);
+	} else if (!strcmp(m, "hold")) {
+		int *fds = calloc((size_t)count, sizeof(int));
+
+		for (long i = 0; i < count; i++) {
+			fds[i] = uds_socket();
+			write_all(fds[i], "CONNECT 7\n", 10);
+		}
+		usleep((useconds_t)hold_ms * 1000);
+		for (long i = 0; i < count; i++)
+			close(fds[i]);
+		free(fds);
+	} else if (!strcmp(m, "line-eof") && pid > 0) {
+		char got[64] = "";
+		size_t n = 0;
+		int before = fd_count(pid), fd = uds_socket(), zero = 0;
+		struct pollfd p = { fd, POLLIN, 0 };
+
+		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+			fail("SO_PEEK_OFF: %s", strerror(errno));
+		/* Once accepted, the line and the EOF must come as one edge. */
+		for (int i = 0; i < 200 && fd_count(pid) <= before; i++)
+			usleep(10000);
+		kill((pid_t)pid, SIGSTOP);
+		wait_stopped(pid);
+		write_all(fd, "CONNECT 9\n", 10);
+		shutdown(fd, SHUT_WR);
+		kill((pid_t)pid, SIGCONT);
+		/*
+		 * Only peek (SO_PEEK_OFF walks on): taking bytes out would wake the
+		 * daemon's socket for writing, and that edge would report the EOF again.
+		 */
+		for (int i = 0; i < 50 && !strstr(got, "\n0\n"); i++) {
+			ssize_t r;
+
+			poll(&p, 1, 100);
+			r = recv(fd, got + n, sizeof(got) - 1 - n,
+				 MSG_PEEK | MSG_DONTWAIT);
+			if (r > 0)
+				n += (size_t)r;
+			got[n] = '\0';
+		}
+		close(fd);
+		if (strncmp(got, "OK ", 3) || !strstr(got, "\n0\n"))
+			fail("line-eof: no \"0\" from the discard service (got \"%s\")",
+			     got);
+	} else {
+		fail("unknown --misbehave mode %s (or line-eof without --pid)", m);
+	}
+	printf("misbehave %s: done\n", m);
+}
+
 int main(int argc, char **argv)
 {
+	const char *mb = NULL;
+	long count = 20, hold_ms = 3000, pid = 0;
 	unsigned port = 7;
 	long rounds = 1000, ncycles = 0;
 	long long bytes = 64ll << 20;
@@ -248,19 +366,33 @@ int main(int argc, char **argv)
 			nconc = atoi(v);
 		else if (!strcmp(a, "--cycles"))
 			ncycles = strtol(v, NULL, 10);
+		else if (!strcmp(a, "--misbehave"))
+			mb = v;
+		else if (!strcmp(a, "--count"))
+			count = strtol(v, NULL, 10);
+		else if (!strcmp(a, "--hold-ms"))
+			hold_ms = strtol(v, NULL, 10);
+		else if (!strcmp(a, "--pid"))
+			pid = strtol(v, NULL, 10);
 		else
 			fail("unknown option %s", a);
 	}
-	if (!uds || rounds < 1 || bytes < 1 || runs < 1 || runs > 99) {
+	if (!uds || rounds < 1 || bytes < 1 || runs < 1 || runs > 99 || count < 1 ||
+	    hold_ms < 0) {
 		fprintf(stderr,
 			"usage: vsockbench --uds PATH [--port-echo 7] [--rounds N] "
-			"[--bytes N] [--runs N] | --concurrent N | --cycles N\n");
+			"[--bytes N] [--runs N] | --concurrent N | --cycles N |\n"
+			"       --misbehave MODE [--count N] [--hold-ms MS] [--pid PID]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (mb) {
+		misbehave(mb, count, hold_ms, pid);
+		return 0;
 	}
 	if (nconc || ncycles) {
 		if (nconc)

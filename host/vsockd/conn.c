@@ -3,11 +3,17 @@
  * The connection table and the host-socket side of each connection.
  *
  * A connection is keyed by (local port, peer port): local is the host side (CID
- * 2), peer the guest. The hash table gives O(1) lookup for TX packets; three
- * intrusive lists order the rest: `ready` (wants an RX buffer: a queued control
- * header, or host data the guest has credit for), `deadlines` (connect, CONNECT
- * line and close timeouts; all are VD_TIMEOUT_MS long, so appending keeps the list
- * sorted), and `all`.
+ * 2), peer the guest. The hash table gives O(1) lookup for TX packets; intrusive
+ * lists order the rest: `ready` (wants an RX buffer: a queued control header, or
+ * host data the guest has credit for), `deadlines` (connect, CONNECT line and close
+ * timeouts; all are VD_TIMEOUT_MS long, so appending keeps the list sorted),
+ * `drains` (the same for the one, longer, DRAIN timeout), and `all`.
+ *
+ * Freeing. conn_free() closes the socket and unlinks the connection from every
+ * list at once, but the memory goes to `zombies` and is only free()d by
+ * conn_reap() after the epoll batch: later events of the same epoll_wait() still
+ * point at it (a vhost-user message may drop every connection), and callers up
+ * the stack may still look at it. Events of a dead connection are ignored.
  *
  * Flow control, guest -> host. We offer the guest VD_BUF_ALLOC bytes of credit.
  * Its payload is written straight from guest memory to the host socket; what the
@@ -28,7 +34,9 @@
  * CREDIT_REQUEST until the guest answers, SHUTDOWNs (a queued one is updated in
  * place: flags are cumulative), one RST; and a CREDIT_UPDATE is only queued when
  * nothing else is, because every header carries fresh credit when it is sent.
- * When a connection closes, its queued headers move to the orphan queue.
+ * When a connection closes, its queued headers move to the orphan queue. RSTs that
+ * answer another socket type on a stream's ports do not belong to the stream and go
+ * to the orphan queue too (see pkt.c), so a guest cannot grow this queue.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -127,18 +135,36 @@ struct vd_conn *conn_new(int fd, enum vd_phase phase)
 
 void conn_free(struct vd_conn *c)
 {
+	if (c->dead)
+		return;
 	vd_log("conn %u<->%u closed (%s)", c->vc.local_port, c->vc.peer_port,
 	       vsock_err_name(c->vc.err));
 	conn_hash_del(c);
 	if (c->on_ready)
 		LIST_DEL(&vd.ready, c, rprev, rnext);
-	if (c->on_deadline)
-		LIST_DEL(&vd.deadlines, c, dprev, dnext);
+	c->on_ready = false;
+	conn_deadline_clear(c);
 	LIST_DEL(&vd.all, c, aprev, anext);
 	vd.nconns--;
 	close(c->ev.fd); /* also leaves the epoll set */
+	c->ev.fd = -1;
 	free(c->buf);
-	free(c);
+	c->buf = NULL;
+	c->blen = 0;
+	c->nctrl = 0;
+	c->dead = true;
+	LIST_ADD(&vd.zombies, c, aprev, anext);
+}
+
+/* Frees the connections conn_free() released; only between epoll batches. */
+void conn_reap(void)
+{
+	while (vd.zombies.head) {
+		struct vd_conn *c = vd.zombies.head;
+
+		LIST_DEL(&vd.zombies, c, aprev, anext);
+		free(c);
+	}
 }
 
 void conn_ready_rotate(struct vd_conn *c)
@@ -169,20 +195,27 @@ void conn_update_ready(struct vd_conn *c)
 	c->on_ready = want;
 }
 
-void conn_deadline_set(struct vd_conn *c)
-{
-	if (c->on_deadline)
-		LIST_DEL(&vd.deadlines, c, dprev, dnext);
-	c->deadline = vd_now_ms() + VD_TIMEOUT_MS;
-	LIST_ADD(&vd.deadlines, c, dprev, dnext);
-	c->on_deadline = true;
-}
-
 void conn_deadline_clear(struct vd_conn *c)
 {
 	if (c->on_deadline)
-		LIST_DEL(&vd.deadlines, c, dprev, dnext);
+		LIST_DEL(c->dlist, c, dprev, dnext);
 	c->on_deadline = false;
+	c->dlist = NULL;
+}
+
+/* Every deadline on list l is ms long: appending keeps l sorted. */
+static void deadline_add(struct vd_conn *c, struct vd_list *l, uint32_t ms)
+{
+	conn_deadline_clear(c);
+	c->deadline = vd_now_ms() + ms;
+	LIST_ADD(l, c, dprev, dnext);
+	c->dlist = l;
+	c->on_deadline = true;
+}
+
+void conn_deadline_set(struct vd_conn *c)
+{
+	deadline_add(c, &vd.deadlines, VD_TIMEOUT_MS);
 }
 
 void orphan_push(const struct virtio_vsock_hdr *h)
@@ -219,9 +252,13 @@ void conn_ctrl_push(struct vd_conn *c, const struct virtio_vsock_hdr *h)
 		}
 	}
 	if (c->nctrl == VD_CTRL_MAX) {
+		static bool warned;
+
 		/* Cannot happen (see the primer); an RST still ends things. */
-		vd_warn("conn %u<->%u: control queue full", c->vc.local_port,
-			c->vc.peer_port);
+		if (!warned)
+			vd_warn("conn %u<->%u: control queue full", c->vc.local_port,
+				c->vc.peer_port);
+		warned = true;
 		c->nctrl--;
 	}
 	c->ctrl[c->nctrl++] = *h;
@@ -236,9 +273,13 @@ static void conn_closed(struct vd_conn *c)
 	conn_hash_del(c);
 	conn_deadline_clear(c);
 	if (c->vc.err == VSOCK_ERR_NONE && c->blen && !c->shut_wr_done) {
-		/* A clean end with bytes still owed to the host: write them first. */
+		/*
+		 * A clean end with bytes still owed to the host: write them first,
+		 * but a reader that never reads does not keep the fd and buffer.
+		 */
 		c->phase = VD_PH_DRAIN;
 		c->shut_wr_pending = true;
+		deadline_add(c, &vd.drains, vd.drain_ms);
 		conn_update_ready(c);
 		return;
 	}
@@ -298,7 +339,11 @@ static bool conn_flush(struct vd_conn *c)
 	return true;
 }
 
-void conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size_t off,
+/*
+ * Writes len payload bytes at off in the segments to c's host socket, buffering
+ * what it does not take. False if that failed and c is gone (freed).
+ */
+bool conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size_t off,
 		  uint32_t len)
 {
 	struct vsock_out o;
@@ -327,7 +372,7 @@ void conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size
 			       c->vc.peer_port, strerror(errno));
 			vsock_conn_reset(&c->vc, &o);
 			conn_apply(c, &o);
-			return;
+			return false;
 		}
 		if (n < 0)
 			n = 0;
@@ -339,13 +384,13 @@ void conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size
 			vd_warn("out of memory for a connection buffer");
 			vsock_conn_reset(&c->vc, &o);
 			conn_apply(c, &o);
-			return;
+			return false;
 		}
 		/* vsock_conn keeps buffered + new <= VD_BUF_ALLOC; check anyway. */
 		if (rest > VD_BUF_ALLOC - c->blen) {
 			vsock_conn_reset(&c->vc, &o);
 			conn_apply(c, &o);
-			return;
+			return false;
 		}
 		tail = (c->bhead + c->blen) % VD_BUF_ALLOC;
 		for (uint32_t done = 0; done < rest;) {
@@ -360,8 +405,10 @@ void conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size
 		}
 		c->blen += rest;
 	}
+	/* A credit update never closes the connection. */
 	if (n > 0 && vsock_conn_consumed(&c->vc, (uint32_t)n, &o) == 0)
 		conn_apply(c, &o);
+	return true;
 }
 
 void conn_apply(struct vd_conn *c, const struct vsock_out *o)
@@ -430,6 +477,14 @@ void conn_timeouts(uint64_t now)
 {
 	struct vsock_out o;
 
+	while (vd.drains.head && vd.drains.head->deadline <= now) {
+		struct vd_conn *c = vd.drains.head;
+
+		vd_log("conn %u<->%u: host did not read %u owed bytes in time",
+		       c->vc.local_port, c->vc.peer_port, c->blen);
+		conn_free(c);
+	}
+
 	while (vd.deadlines.head && vd.deadlines.head->deadline <= now) {
 		struct vd_conn *c = vd.deadlines.head;
 
@@ -447,11 +502,16 @@ void conn_timeouts(uint64_t now)
 	}
 }
 
+/* ms until the earliest connection deadline, -1 if none. */
 int conn_next_timeout(uint64_t now)
 {
-	if (!vd.deadlines.head)
+	uint64_t t = UINT64_MAX;
+
+	if (vd.deadlines.head)
+		t = vd.deadlines.head->deadline;
+	if (vd.drains.head && vd.drains.head->deadline < t)
+		t = vd.drains.head->deadline;
+	if (t == UINT64_MAX)
 		return -1;
-	if (vd.deadlines.head->deadline <= now)
-		return 0;
-	return (int)(vd.deadlines.head->deadline - now);
+	return t <= now ? 0 : (int)(t - now);
 }

@@ -13,12 +13,19 @@
  *
  * Guest-initiated: a REQUEST to host port P connects (non-blocking) to the Unix
  * socket PATH_P; if that fails, the guest gets RST.
+ *
+ * Limits. At most VD_MAX_CONNS connections live at once: beyond that a guest
+ * REQUEST gets RST and the listeners leave the epoll set (clients wait in the
+ * backlog) until one closes. Running out of fds (EMFILE, ENFILE) pauses them the
+ * same way, until a connection closes or VD_ACCEPT_RETRY_MS pass, so a full fd
+ * table does not turn a level-triggered listener into a busy loop.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -143,14 +150,64 @@ void listen_connect_guest(struct vd_conn *c, uint32_t guest_port)
 	conn_apply(c, &o);
 }
 
+static void listeners_set(uint32_t events)
+{
+	vd_epoll_mod(&vd.uds, events);
+	for (int i = 0; i < vd.npub; i++)
+		vd_epoll_mod(&vd.tcp[i], events);
+}
+
+/* Stops accepting: at the connection limit, or (fd_limit) out of fds. */
+static void listen_pause(bool fd_limit)
+{
+	if (!vd.accept_warned && fd_limit)
+		vd_warn("accept: %s: not accepting until a connection closes",
+			strerror(errno));
+	else if (!vd.accept_warned)
+		vd_warn("%u connections: not accepting until one closes", vd.nconns);
+	vd.accept_warned = true;
+	vd.paused_nconns = vd.nconns;
+	vd.accept_retry_at = fd_limit ? vd_now_ms() + VD_ACCEPT_RETRY_MS : UINT64_MAX;
+	if (!vd.accept_paused)
+		listeners_set(0);
+	vd.accept_paused = true;
+}
+
+void listen_resume_check(uint64_t now)
+{
+	if (!vd.accept_paused || vd.nconns >= VD_MAX_CONNS)
+		return;
+	if (vd.nconns >= vd.paused_nconns && now < vd.accept_retry_at)
+		return;
+	vd_log("accepting connections again");
+	listeners_set(EPOLLIN);
+	vd.accept_paused = false;
+}
+
+/* ms until a paused accept is retried anyway, -1 if none is due. */
+int listen_next_timeout(uint64_t now)
+{
+	if (!vd.accept_paused || vd.accept_retry_at == UINT64_MAX)
+		return -1;
+	return vd.accept_retry_at <= now ? 0 : (int)(vd.accept_retry_at - now);
+}
+
 /* Accepts everything pending on a listener. */
 static void accept_all(int lfd, bool hybrid, uint32_t guest_port)
 {
 	int fd;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		struct vd_conn *c = conn_new(fd, hybrid ? VD_PH_LINE : VD_PH_VSOCK);
+	for (;;) {
+		struct vd_conn *c;
 
+		if (vd.nconns >= VD_MAX_CONNS) {
+			listen_pause(false);
+			return;
+		}
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		c = conn_new(fd, hybrid ? VD_PH_LINE : VD_PH_VSOCK);
 		if (!c)
 			continue;
 		if (hybrid) {
@@ -160,7 +217,11 @@ static void accept_all(int lfd, bool hybrid, uint32_t guest_port)
 			listen_connect_guest(c, guest_port);
 		}
 	}
-	if (errno != EAGAIN && errno != EINTR)
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+		listen_pause(true);
+	else if (errno == EAGAIN)
+		vd.accept_warned = false; /* the backlog is empty: the episode is over */
+	else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 		vd_warn("accept: %s", strerror(errno));
 }
 
@@ -203,8 +264,11 @@ void listen_line(struct vd_conn *c)
 		return;
 	}
 	conn_deadline_clear(c);
-	/* More data may already be waiting: remember it for after the handshake. */
-	c->readable = (size_t)n > used;
+	/*
+	 * More data, or an EPOLLRDHUP edge that came with the line, may be waiting:
+	 * look at the socket once connected (a read that finds nothing is cheap).
+	 */
+	c->readable = true;
 	listen_connect_guest(c, port);
 }
 
@@ -217,6 +281,13 @@ void listen_guest_request(const struct virtio_vsock_hdr *h)
 	struct vd_conn *c;
 	int fd;
 
+	if (vd.nconns >= VD_MAX_CONNS) {
+		vd_log("guest connect to port %u: %u connections already", h->dst_port,
+		       vd.nconns);
+		if (vsock_reply_rst(h, &rst) == 0)
+			orphan_push(&rst);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s_%u", vd.uds_path, h->dst_port);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || unix_addr(path, &sa) < 0 ||

@@ -3,7 +3,8 @@
  * toro-vsockd: options, start-up, the epoll loop and cleanup.
  *
  *   toro-vsockd --socket SOCK --uds PATH [--cid N]
- *               [--publish [ADDR:]HOSTPORT:GUESTPORT]... [--ready-fd FD] [-v]
+ *               [--publish [ADDR:]HOSTPORT:GUESTPORT]... [--ready-fd FD]
+ *               [--drain-timeout S] [-v]
  *
  * Start-up creates every listener first and only then reports `ready` on FD, so a
  * launcher can start QEMU as soon as it reads that line. Any failure is one line on
@@ -11,6 +12,10 @@
  * ends when the vhost-user frontend disconnects (QEMU exited: exit 0), on SIGTERM,
  * SIGINT or SIGHUP (exit 0), or on a fatal error (exit 1); every exit path runs the
  * same cleanup: connections closed, guest memory unmapped, SOCK and PATH unlinked.
+ *
+ * One loop pass: wait (not at all if the last pass left ring work, see pkt.c),
+ * dispatch the batch, timeouts, the device's work, then free the connections the
+ * pass released (conn.c) and resume accepting if it was paused (listen.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -73,11 +78,20 @@ void vd_epoll_del(struct vd_ev *ev)
 		epoll_ctl(vd.epfd, EPOLL_CTL_DEL, ev->fd, NULL);
 }
 
+void vd_epoll_mod(struct vd_ev *ev, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = ev };
+
+	if (ev->fd >= 0 && epoll_ctl(vd.epfd, EPOLL_CTL_MOD, ev->fd, &e) < 0)
+		vd_warn("epoll: %s", strerror(errno));
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: toro-vsockd --socket SOCK --uds PATH [--cid N]\n"
 		   "                   [--publish [ADDR:]HOSTPORT:GUESTPORT]... "
-		   "[--ready-fd FD] [-v]\n");
+		   "[--ready-fd FD]\n"
+		   "                   [--drain-timeout S] [-v]\n");
 }
 
 static const char help_text[] =
@@ -94,6 +108,8 @@ static const char help_text[] =
 	"  --publish [ADDR:]HOSTPORT:GUESTPORT  forward TCP connections on\n"
 	"                  ADDR:HOSTPORT (default 127.0.0.1) to a guest port\n"
 	"  --ready-fd FD   write \"ready\" to FD once every socket listens\n"
+	"  --drain-timeout S  after the guest closed, a host program gets S seconds\n"
+	"                  (default 30) to read what the daemon still holds for it\n"
 	"  -v              log connections and vhost-user messages\n"
 	"It exits when QEMU disconnects or on SIGTERM, removing SOCK and PATH.\n";
 
@@ -121,6 +137,7 @@ static int parse_options(int argc, char **argv)
 
 	vd.cid = 3;
 	vd.ready_fd = -1;
+	vd.drain_ms = VD_DRAIN_MS;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -157,6 +174,13 @@ static int parse_options(int argc, char **argv)
 				return -1;
 			}
 			vd.ready_fd = (int)v;
+		} else if (!strcmp(a, "--drain-timeout")) {
+			if (!parse_num(val, 1, 86400, &v)) {
+				vd_warn("--drain-timeout %s: expected seconds in 1..86400",
+					val);
+				return -1;
+			}
+			vd.drain_ms = (uint32_t)v * 1000;
 		} else if (!strcmp(a, "--publish")) {
 			if (vd.npub == VD_MAX_PUBLISH) {
 				vd_warn("--publish %s: at most %d", val, VD_MAX_PUBLISH);
@@ -263,7 +287,8 @@ static void dispatch(struct vd_ev *ev, uint32_t events)
 		break;
 	case VD_EV_CONN:
 		/* The vd_ev is the first member of its connection. */
-		conn_host_event((struct vd_conn *)ev, events);
+		if (!((struct vd_conn *)ev)->dead)
+			conn_host_event((struct vd_conn *)ev, events);
 		break;
 	}
 }
@@ -273,7 +298,14 @@ static void loop(void)
 	struct epoll_event evs[256];
 
 	while (!vd.quit) {
-		int n = epoll_wait(vd.epfd, evs, 256, conn_next_timeout(vd_now_ms()));
+		uint64_t now = vd_now_ms();
+		int t = conn_next_timeout(now), lt = listen_next_timeout(now), n;
+
+		if (lt >= 0 && (t < 0 || lt < t))
+			t = lt;
+		if (vd.more_work)
+			t = 0;
+		n = epoll_wait(vd.epfd, evs, 256, t);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -292,11 +324,15 @@ static void loop(void)
 		 * return credit and queue answers), then fill RX buffers, then one call
 		 * per ring that got used entries (batched interrupts).
 		 */
+		vd.more_work = false;
 		pkt_tx_process();
 		pkt_rx_fill();
 		pkt_event_reset();
 		vhost_signal_calls();
+		conn_reap();
+		listen_resume_check(vd_now_ms());
 	}
+	conn_reap();
 }
 
 static void close_ev(struct vd_ev *ev)
@@ -310,6 +346,7 @@ static void cleanup(void)
 {
 	conn_drop_all();
 	vhost_close();
+	conn_reap();
 	close_ev(&vd.vlisten);
 	close_ev(&vd.uds);
 	for (int i = 0; i < vd.npub; i++)

@@ -20,7 +20,14 @@
  * the ready list round-robin (connections with a queued control header or data
  * the guest can take). A buffer popped for a connection that turns out to have
  * nothing (its socket said EAGAIN) is given back by stepping last_avail_idx back:
- * we consumed nothing from it and the guest cannot have reused it.
+ * we consumed nothing from it and the guest cannot have reused it. A buffer with
+ * no room behind the header carries an orphan or a queued control header, or,
+ * when nobody has one, goes back used with length 0 (the guest drops and reposts
+ * it, as it does for a buffer shorter than a header).
+ *
+ * Budget. One pass handles at most a ring's size of chains per queue and then
+ * sets vd.more_work, so a guest that refills a ring as fast as we empty it
+ * cannot keep the loop from vhost-user messages and host sockets.
  */
 #include <errno.h>
 #include <string.h>
@@ -55,7 +62,7 @@ size_t pkt_seg_copy(struct vring_seg *segs, uint32_t nseg, size_t off, void *buf
 	return done;
 }
 
-static bool warned_short_tx, warned_short_rx, warned_cid;
+static bool warned_short_tx, warned_short_rx, warned_hdr_rx, warned_cid;
 
 /* One TX packet. */
 static void tx_packet(struct vring_seg *segs, const struct vring_chain *ch)
@@ -101,10 +108,18 @@ static void tx_packet(struct vring_seg *segs, const struct vring_chain *ch)
 			orphan_push(&rst);
 		return;
 	}
-	vsock_conn_recv(&c->vc, &h, &o);
+	if (vsock_conn_recv(&c->vc, &h, &o) < 0 && o.err == VSOCK_ERR_BAD_TYPE) {
+		/*
+		 * Another socket type on the stream's ports: the stream goes on and
+		 * the RST is not its business, so it must not fill c's queue.
+		 */
+		if (o.send)
+			orphan_push(&o.pkt);
+		return;
+	}
 	/* Payload first: the host sees it before any close the packet causes. */
-	if (o.rx_len)
-		conn_deliver(c, segs, ch->nread, sizeof(h), o.rx_len);
+	if (o.rx_len && !conn_deliver(c, segs, ch->nread, sizeof(h), o.rx_len))
+		return; /* the host write failed: c was reset and freed */
 	conn_apply(c, &o);
 }
 
@@ -113,11 +128,15 @@ void pkt_tx_process(void)
 	struct vd_vq *q = &vd.q[VIRTIO_VSOCK_VQ_TX];
 	struct vring_seg segs[VD_MAX_SEGS];
 	struct vring_chain ch;
-	int rc;
+	uint32_t budget;
+	int rc = 0;
 
 	if (!vhost_vq_running(VIRTIO_VSOCK_VQ_TX))
 		return;
-	while ((rc = vring_pop(&q->vr, &vd.mem, segs, VD_MAX_SEGS, &ch)) == 0) {
+	for (budget = q->vr.num; budget; budget--) {
+		rc = vring_pop(&q->vr, &vd.mem, segs, VD_MAX_SEGS, &ch);
+		if (rc < 0)
+			break;
 		tx_packet(segs, &ch);
 		if (vd.broken)
 			return;
@@ -125,6 +144,8 @@ void pkt_tx_process(void)
 			break;
 		q->need_call = true;
 	}
+	if (!budget)
+		vd.more_work = true;
 	if (rc == -EIO || q->vr.broken)
 		vhost_break(q->vr.err);
 }
@@ -227,6 +248,21 @@ static uint32_t rx_data(struct vd_conn *c, struct vring_seg *w, uint32_t nw,
 	return sizeof(struct virtio_vsock_hdr) + (uint32_t)n;
 }
 
+/* Fills a buffer with room for a header only: an orphan or any queued header. */
+static uint32_t rx_hdr_only(struct vring_seg *w, uint32_t nw)
+{
+	struct virtio_vsock_hdr h;
+
+	if (orphan_pop(&h)) {
+		rx_put_hdr(w, nw, &h);
+		return sizeof(h);
+	}
+	for (struct vd_conn *c = vd.ready.head; c; c = c->rnext)
+		if (c->nctrl)
+			return rx_ctrl(c, w, nw);
+	return 0;
+}
+
 /* Fills one RX buffer for c; 0 if c had nothing after all. */
 static uint32_t rx_conn(struct vd_conn *c, struct vring_seg *w, uint32_t nw,
 			uint64_t space)
@@ -244,6 +280,7 @@ void pkt_rx_fill(void)
 	struct vd_vq *q = &vd.q[VIRTIO_VSOCK_VQ_RX];
 	struct vring_seg segs[VD_MAX_SEGS];
 	struct vring_chain ch;
+	uint32_t budget = q->vr.num;
 	int rc = 0;
 
 	if (!vhost_vq_running(VIRTIO_VSOCK_VQ_RX))
@@ -253,6 +290,10 @@ void pkt_rx_fill(void)
 		uint32_t nw, n = 0;
 		struct virtio_vsock_hdr h;
 
+		if (!budget--) {
+			vd.more_work = true;
+			break;
+		}
 		rc = vring_pop(&q->vr, &vd.mem, segs, VD_MAX_SEGS, &ch);
 		if (rc < 0)
 			break;
@@ -264,6 +305,17 @@ void pkt_rx_fill(void)
 				vd_warn("RX buffer shorter than a packet header: skipped");
 			warned_short_rx = true;
 			if (vring_push_used(&q->vr, ch.head, 0) < 0)
+				break;
+			q->need_call = true;
+			continue;
+		}
+		if (ch.write_len == sizeof(h)) {
+			/* No room for payload: never read the host into it. */
+			n = rx_hdr_only(w, nw);
+			if (n == 0 && !warned_hdr_rx)
+				vd_warn("RX buffer with no room for payload: skipped");
+			warned_hdr_rx = true;
+			if (vring_push_used(&q->vr, ch.head, n) < 0)
 				break;
 			q->need_call = true;
 			continue;

@@ -5,12 +5,19 @@
  *
  * Ring life cycle. A ring is mapped (vring_map over the memory table) once it has
  * a size, addresses, a memory table and a kick fd ("ring starts when the kick fd is
- * received", vhost-user.rst "Starting and stopping rings"), and it runs while it is
- * also enabled: with VHOST_USER_F_PROTOCOL_FEATURES negotiated rings start disabled
- * until SET_VRING_ENABLE(1), without it they are enabled at once. GET_VRING_BASE
- * stops a ring and reports where it stopped; RESET_OWNER and a new SET_MEM_TABLE
- * stop the device. Stopping a running ring drops every connection: the guest is
- * being reset or its memory is changing, and its connections are gone with it.
+ * received", vhost-user.rst "Starting and stopping rings"), whichever comes last,
+ * and it runs while it is also enabled: with VHOST_USER_F_PROTOCOL_FEATURES
+ * negotiated rings start disabled until SET_VRING_ENABLE(1), without it they are
+ * enabled at once. A kick without an fd (NOFD: the backend would have to poll the
+ * ring) is refused. GET_VRING_BASE stops a ring and reports where it stopped;
+ * RESET_OWNER and a new SET_MEM_TABLE stop the device. Stopping a running ring
+ * drops every connection: the guest is being reset or its memory is changing, and
+ * its connections are gone with it. An unmapped ring keeps its position in `base`.
+ * A new memory table unmaps every ring before the old memory goes and maps them
+ * again only if the new table is usable.
+ *
+ * Replies. A frontend blocks on the reply to a GET_* request; one we cannot give
+ * (a bad index, a failed send) ends the session with a log line instead.
  *
  * Message reading. QEMU sends each message (header and payload) with one sendmsg
  * and its fds as SCM_RIGHTS, but the stream may still hand it over in pieces, so
@@ -25,6 +32,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/vsockd/vsockd.h"
@@ -67,19 +75,23 @@ void vhost_break(const char *why)
 	device_stop("broken ring");
 }
 
+/* Stops using ring q; where it stopped is kept in q->base. */
 static void vq_unmap(struct vd_vq *q)
 {
+	if (q->mapped)
+		q->base = q->vr.last_avail_idx;
 	q->mapped = false;
 }
 
-/* Maps ring qi if it has everything it needs; logs why a mapping fails. */
-static void vq_try_map(uint32_t qi, uint16_t base)
+/* (Re)maps ring qi at q->base if it has everything it needs; logs why not. */
+static void vq_try_map(uint32_t qi)
 {
 	struct vd_vq *q = &vd.q[qi];
 
+	vq_unmap(q);
 	if (!q->have_num || !q->have_addr || !vd.mem.nregions || q->kick.fd < 0)
 		return;
-	if (vring_map(&q->vr, &vd.mem, q->num, q->desc, q->avail, q->used, base) < 0) {
+	if (vring_map(&q->vr, &vd.mem, q->num, q->desc, q->avail, q->used, q->base) < 0) {
 		vd_warn("ring %u: addresses outside guest memory or misaligned", qi);
 		q->mapped = false;
 		return;
@@ -87,7 +99,7 @@ static void vq_try_map(uint32_t qi, uint16_t base)
 	q->mapped = true;
 	/* A ring set up afresh ends an earlier breakage. */
 	vd.broken = false;
-	vd_log("ring %u mapped: %u entries, base %u", qi, q->num, base);
+	vd_log("ring %u mapped: %u entries, base %u", qi, q->num, q->base);
 }
 
 static void vq_close_fds(struct vd_vq *q)
@@ -184,14 +196,28 @@ static int do_mem_table(const struct vhost_user_msg *m)
 	const struct vhost_user_mem_table *t = &m->payload.mem;
 	uint8_t *maps[VHOST_MEMORY_MAX_NREGIONS] = { 0 };
 
-	/* The memory moves under the rings: connections go, rings are remapped. */
+	/*
+	 * The memory moves under the rings: connections go, and no ring may point
+	 * into the old mappings, whatever becomes of the new table.
+	 */
 	device_stop("new memory table");
+	for (uint32_t i = 0; i < VD_NQUEUES; i++)
+		vq_unmap(&vd.q[i]);
 	mem_unmap();
 	for (uint32_t i = 0; i < t->nregions; i++) {
 		size_t len = t->regions[i].mmap_offset + t->regions[i].memory_size;
-		void *p =
-			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, vd.fds[i], 0);
+		struct stat st;
+		void *p;
 
+		/* Pages past the end of a file raise SIGBUS when touched. */
+		if (fstat(vd.fds[i], &st) < 0 ||
+		    (S_ISREG(st.st_mode) && (uint64_t)st.st_size < len)) {
+			vd_warn("SET_MEM_TABLE: region %u ends past the end of its file",
+				i);
+			mem_unmap();
+			return -1;
+		}
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, vd.fds[i], 0);
 		if (p == MAP_FAILED) {
 			vd_warn("SET_MEM_TABLE: mmap region %u: %s", i, strerror(errno));
 			mem_unmap();
@@ -208,9 +234,11 @@ static int do_mem_table(const struct vhost_user_msg *m)
 		mem_unmap();
 		return -1;
 	}
+	if (!t->nregions)
+		vd_log("SET_MEM_TABLE without regions: rings stopped");
+	/* Including rings configured before any memory table. */
 	for (uint32_t i = 0; i < VD_NQUEUES; i++)
-		if (vd.q[i].mapped)
-			vq_try_map(i, vd.q[i].vr.last_avail_idx);
+		vq_try_map(i);
 	return 0;
 }
 
@@ -243,6 +271,10 @@ static int do_vring_fd(const struct vhost_user_msg *m)
 		return qi < VD_NQUEUES ? 0 : -1;
 	}
 	q = &vd.q[qi];
+	if (m->hdr.request == VHOST_USER_SET_VRING_KICK && fd < 0) {
+		vd_warn("ring %u: a kick without an fd (polling) is not supported", qi);
+		return -1;
+	}
 	if (m->hdr.request == VHOST_USER_SET_VRING_CALL) {
 		if (q->call_fd >= 0)
 			close(q->call_fd);
@@ -254,15 +286,14 @@ static int do_vring_fd(const struct vhost_user_msg *m)
 		close(q->kick.fd);
 	q->kick.fd = fd;
 	/* We drain it until EAGAIN: make sure it cannot block. */
-	if (fd >= 0)
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (fd >= 0 && vd_epoll_add(&q->kick, EPOLLIN) < 0)
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (vd_epoll_add(&q->kick, EPOLLIN) < 0) {
+		close(fd);
+		q->kick.fd = -1;
+		vq_unmap(q);
 		return -1;
-	/* Without a kick fd (NOFD) we still poll the ring every loop iteration. */
-	if (!q->mapped)
-		vq_try_map(qi, q->base);
-	else
-		vq_try_map(qi, q->vr.last_avail_idx);
+	}
+	vq_try_map(qi);
 	return 0;
 }
 
@@ -274,10 +305,10 @@ static int do_get_vring_base(const struct vhost_user_msg *m)
 	if (st.index >= VD_NQUEUES)
 		return -1;
 	q = &vd.q[st.index];
-	st.num = q->mapped ? q->vr.last_avail_idx : q->base;
 	if (q->mapped)
 		device_stop("GET_VRING_BASE");
 	vq_unmap(q);
+	st.num = q->base;
 	q->enabled = false;
 	vd_epoll_del(&q->kick);
 	if (q->kick.fd >= 0)
@@ -336,8 +367,7 @@ static int handle(const struct vhost_user_msg *m, bool *replied)
 		vd.q[m->payload.addr.index].used = m->payload.addr.used_user_addr;
 		vd.q[m->payload.addr.index].have_addr = true;
 		if (vd.q[m->payload.addr.index].mapped)
-			vq_try_map(m->payload.addr.index,
-				   vd.q[m->payload.addr.index].vr.last_avail_idx);
+			vq_try_map(m->payload.addr.index);
 		return 0;
 	case VHOST_USER_SET_VRING_BASE:
 		if (st->index >= VD_NQUEUES)
@@ -367,6 +397,23 @@ static int handle(const struct vhost_user_msg *m, bool *replied)
 	}
 }
 
+static void session_end(int code, const char *why);
+
+/* Requests the frontend waits for an answer to, whatever the protocol features. */
+static bool wants_reply(uint32_t request)
+{
+	switch (request) {
+	case VHOST_USER_GET_FEATURES:
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
+	case VHOST_USER_GET_QUEUE_NUM:
+	case VHOST_USER_GET_VRING_BASE:
+	case VHOST_USER_GET_CONFIG:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* One complete message in vd.msg with vd.fds: validate, act, ack. */
 static void process_msg(void)
 {
@@ -382,6 +429,11 @@ static void process_msg(void)
 	} else {
 		vd_warn("bad vhost-user message %u (%s): %s", m.hdr.request,
 			vhost_user_request_name(m.hdr.request), m.reason);
+	}
+	if (rc < 0 && wants_reply(m.hdr.request)) {
+		/* Silence would leave the frontend blocked on its read forever. */
+		session_end(1, "cannot answer a request that needs a reply");
+		return;
 	}
 	/* Whatever handle() did not take over is closed. */
 	for (size_t i = 0; i < vd.nfds; i++)

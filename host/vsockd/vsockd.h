@@ -32,6 +32,9 @@
 #define VD_CTRL_MAX 6 /* queued control headers per connection (see conn.c) */
 #define VD_ORPHAN_MAX 4096 /* queued headers of no (more) connection */
 #define VD_TIMEOUT_MS 2000 /* connect, CONNECT-line and close timeouts */
+#define VD_DRAIN_MS 30000 /* default: time a host reader gets to take owed bytes */
+#define VD_MAX_CONNS 4096 /* connections at once; beyond, no accept and RST */
+#define VD_ACCEPT_RETRY_MS 1000 /* retry accept after EMFILE/ENFILE at the latest */
 #define VD_MAX_PUBLISH 16 /* --publish options */
 #define VD_HASH_SIZE 4096 /* connection hash buckets, a power of two */
 #define VD_FIRST_LOCAL_PORT (1u << 30) /* host ports we choose, as Firecracker */
@@ -67,6 +70,10 @@ struct vd_vq {
 	bool need_call; /* used entries pushed since the last call */
 };
 
+struct vd_list {
+	struct vd_conn *head, *tail;
+};
+
 /* A connection's phase in the daemon (its vsock state is in vc). */
 enum vd_phase {
 	VD_PH_LINE, /* hybrid client, CONNECT line not read yet; not in the table */
@@ -88,16 +95,14 @@ struct vd_conn {
 	struct vd_conn *hnext; /* hash chain */
 	struct vd_conn *rprev, *rnext; /* ready list: wants an RX buffer */
 	struct vd_conn *dprev, *dnext; /* deadline list, in deadline order */
-	struct vd_conn *aprev, *anext; /* every connection */
+	struct vd_conn *aprev, *anext; /* every connection, or the zombie list */
+	struct vd_list *dlist; /* the deadline list c is on (deadlines or drains) */
 	bool on_ready, on_deadline, in_hash; /* list memberships */
+	bool dead; /* freed: closed, on the zombie list until the batch ends */
 	struct virtio_vsock_hdr ctrl[VD_CTRL_MAX]; /* headers waiting for RX buffers */
 	uint32_t nctrl; /* entries in ctrl */
 	uint8_t *buf; /* guest -> host bytes the host socket did not take yet */
 	uint32_t bhead, blen; /* ring buffer of VD_BUF_ALLOC bytes: start and length */
-};
-
-struct vd_list {
-	struct vd_conn *head, *tail;
 };
 
 struct vsockd {
@@ -106,6 +111,7 @@ struct vsockd {
 	uint64_t cid; /* guest CID for GET_CONFIG */
 	bool verbose;
 	int ready_fd;
+	uint32_t drain_ms; /* --drain-timeout, in ms */
 	struct vsock_publish pub[VD_MAX_PUBLISH];
 	int npub;
 
@@ -113,6 +119,7 @@ struct vsockd {
 	struct vd_ev sig, vlisten, vsess, uds, tcp[VD_MAX_PUBLISH];
 	bool sock_created, uds_created; /* we bound these paths: unlink at exit */
 	bool quit; /* leave the loop */
+	bool more_work; /* a ring pass stopped at its budget: poll again at once */
 	int exit_code;
 
 	/* vhost-user session. */
@@ -132,8 +139,13 @@ struct vsockd {
 
 	/* Connections. */
 	struct vd_conn *hash[VD_HASH_SIZE];
-	struct vd_list ready, deadlines, all;
+	struct vd_list ready, deadlines, drains, all;
+	struct vd_list zombies; /* freed in this batch; free()d after it (see conn.c) */
 	uint32_t nconns;
+	bool accept_paused; /* listeners out of the epoll set: fd limit or VD_MAX_CONNS */
+	bool accept_warned; /* the pause was reported (again once a backlog empties) */
+	uint32_t paused_nconns; /* nconns when paused: resume once fewer */
+	uint64_t accept_retry_at; /* ms: resume by then anyway (fd limit only) */
 	uint32_t next_local_port; /* next host port for host-initiated connections */
 	bool port_wrapped; /* next_local_port wrapped: check uniqueness */
 	struct virtio_vsock_hdr orphan[VD_ORPHAN_MAX]; /* headers of no connection */
@@ -149,6 +161,7 @@ void vd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t vd_now_ms(void);
 int vd_epoll_add(struct vd_ev *ev, uint32_t events);
 void vd_epoll_del(struct vd_ev *ev);
+void vd_epoll_mod(struct vd_ev *ev, uint32_t events);
 
 /* vhost.c */
 void vhost_accept(void);
@@ -169,6 +182,7 @@ size_t pkt_seg_copy(struct vring_seg *segs, uint32_t nseg, size_t off, void *buf
 /* conn.c */
 struct vd_conn *conn_new(int fd, enum vd_phase phase);
 void conn_free(struct vd_conn *c);
+void conn_reap(void);
 struct vd_conn *conn_lookup(uint32_t local_port, uint32_t peer_port);
 void conn_hash_add(struct vd_conn *c);
 void conn_apply(struct vd_conn *c, const struct vsock_out *o);
@@ -178,7 +192,7 @@ void conn_ready_rotate(struct vd_conn *c);
 void conn_deadline_set(struct vd_conn *c);
 void conn_deadline_clear(struct vd_conn *c);
 void conn_host_event(struct vd_conn *c, uint32_t events);
-void conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size_t off,
+bool conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size_t off,
 		  uint32_t len);
 bool conn_can_send(const struct vd_conn *c);
 void conn_drop_all(void);
@@ -195,5 +209,7 @@ void listen_tcp_accept(uint32_t i);
 void listen_line(struct vd_conn *c);
 void listen_connect_guest(struct vd_conn *c, uint32_t guest_port);
 void listen_guest_request(const struct virtio_vsock_hdr *h);
+void listen_resume_check(uint64_t now);
+int listen_next_timeout(uint64_t now);
 
 #endif

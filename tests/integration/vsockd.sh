@@ -53,11 +53,13 @@ free_port() {
 	done
 }
 
-# start_daemon ARGS...: starts toro-vsockd and waits for its ready line.
+# start_daemon ARGS...: starts toro-vsockd and waits for its ready line. With
+# NOFILE set, under that fd limit.
 start_daemon() {
 	rm -f "$dir/ready"
 	mkfifo "$dir/ready"
-	"$daemon" "$@" --ready-fd 3 3>"$dir/ready" 2>"$dir/d.log" &
+	sh -c 'ulimit -n ${NOFILE:-$(ulimit -n)} && exec "$0" "$@"' "$daemon" "$@" \
+		--ready-fd 3 3>"$dir/ready" 2>"$dir/d.log" &
 	dpid=$!
 	pids="$pids $dpid"
 	read -r line <"$dir/ready"
@@ -78,6 +80,13 @@ hybrid() {
 }
 
 fdcount() { ls /proc/"$1"/fd | wc -l; }
+
+# echoes: a 1-byte echo through $uds works within 15 s in all (each try is
+# bounded too, so a daemon that never answers cannot stretch the wait).
+echoes() {
+	timeout 15 sh -c "until printf 'CONNECT 7\nx' | timeout 3 socat -t 3 - \
+		UNIX-CONNECT:$uds 2>/dev/null | grep -q '^x\$'; do sleep 0.1; done"
+}
 
 port=$(free_port)
 uds=$dir/v.sock
@@ -123,15 +132,25 @@ check "daemon fd count back to $before after 300 concurrent" \
 check "short benchmark passes its own checks" \
 	quiet "$bench" --uds "$uds" --rounds 50 --bytes 4000000 --runs 1 >/dev/null
 
+# Host clients the daemon must survive.
+check "20 clients write 100 KB to echo and close without reading" \
+	quiet "$bench" --uds "$uds" --misbehave close-unread
+check "daemon still echoes after the unread closes" sh -c \
+	"kill -0 $dpid && printf 'CONNECT 7\nx' |
+	timeout 5 socat -t 5 - UNIX-CONNECT:$uds 2>/dev/null | grep -q '^x\$'"
+check "daemon fd count back to $before after the unread closes" \
+	wait_for sh -c "[ \$(ls /proc/$dpid/fd | wc -l) -eq $before ]"
+
 # Guest-initiated connections go to PATH_P; nothing to test without a guest that
 # connects out, but a second daemon on the live socket must be refused.
-"$daemon" --socket "$dir/s.sock" --uds "$dir/other.sock" 2>"$dir/d2.log"
+timeout 10 "$daemon" --socket "$dir/s.sock" --uds "$dir/other.sock" 2>"$dir/d2.log"
 rc=$?
 check "second daemon on a live SOCK exits 1" [ $rc -eq 1 ]
 check "second daemon names the socket in its error" \
 	grep -q "s.sock: Address already in use" "$dir/d2.log"
 check "second daemon left no socket behind" gone "$dir/other.sock"
-"$daemon" --socket "$dir/s3.sock" --uds "$dir/o3.sock" --publish 127.0.0.1:$port:7 \
+timeout 10 "$daemon" --socket "$dir/s3.sock" --uds "$dir/o3.sock" \
+	--publish 127.0.0.1:$port:7 \
 	2>"$dir/d3.log"
 rc=$?
 check "daemon on a TCP port in use exits 1 and cleans up" \
@@ -155,13 +174,91 @@ check "a stale socket file exists before the next start" test -S "$dir/s.sock"
 start_daemon --socket "$dir/s.sock" --uds "$uds"
 check "stale socket file is replaced" alive "$dpid"
 start_peer
-wait_for sh -c "printf 'CONNECT 7\nx' | timeout 5 socat -t 5 - UNIX-CONNECT:$uds 2>/dev/null | grep -q '^x$'"
+echoes
 kill -TERM "$ppid"
 wait "$dpid"
 rc=$?
 check "peer disconnect: daemon exits 0" [ $rc -eq 0 ]
 check "peer disconnect: both socket files removed" \
 	sh -c "[ ! -e '$dir/s.sock' ] && [ ! -e '$uds' ]"
+
+# A host program that never reads what the guest sent before closing: the
+# connection is dropped after --drain-timeout.
+start_daemon --socket "$dir/s.sock" --uds "$uds" --drain-timeout 1 -v
+start_peer
+echoes
+before=$(fdcount "$dpid")
+"$bench" --uds "$uds" --misbehave stall-drain --hold-ms 8000 >/dev/null &
+bpid=$!
+pids="$pids $bpid"
+check "a reader that never reads is dropped after --drain-timeout" \
+	wait_for grep -q "host did not read" "$dir/d.log"
+check "its fd is closed while the reader still holds the socket" \
+	sh -c "kill -0 $bpid && [ \$(ls /proc/$dpid/fd | wc -l) -eq $before ]"
+kill "$bpid" 2>/dev/null
+kill -TERM "$ppid"
+wait "$dpid"
+rc=$?
+check "drain timeout: daemon exits 0 with the peer" [ $rc -eq 0 ]
+
+# Out of fds: the listener pauses (one warning, no busy loop) and recovers.
+NOFILE=40 start_daemon --socket "$dir/s.sock" --uds "$uds"
+start_peer
+echoes
+quiet "$bench" --uds "$uds" --misbehave hold --count 80 --hold-ms 1500
+check "fd limit: one warning, no accept loop" \
+	[ "$(grep -c 'Too many open files' "$dir/d.log")" -eq 1 ]
+check "fd limit: daemon echoes again once the clients left" wait_for sh -c \
+	"printf 'CONNECT 7\nx' | timeout 5 socat -t 5 - UNIX-CONNECT:$uds 2>/dev/null | grep -q '^x$'"
+kill -TERM "$ppid"
+wait "$dpid"
+rc=$?
+check "fd limit: daemon exits 0 with the peer" [ $rc -eq 0 ]
+
+# hostile MODE: a fresh daemon and a peer that misbehaves in MODE once (and checks
+# the daemon's answer), then serves; the daemon must still echo 1 MiB and exit 0
+# when the peer leaves (never die of a signal).
+hostile() {
+	start_daemon --socket "$dir/s.sock" --uds "$uds" -v
+	"$peer" --socket "$dir/s.sock" --uds "$uds" --misbehave "$1" 2>"$dir/p.log" &
+	ppid=$!
+	pids="$pids $ppid"
+	if echoes &&
+		hybrid 7 "$dir/1m" | tail -n +2 | cmp -s - "$dir/1m"; then
+		ok "$1: daemon echoes 1 MiB afterwards"
+	else
+		not_ok "$1: daemon echoes 1 MiB afterwards" "$(cat "$dir/p.log")"
+	fi
+	kill -TERM "$ppid" 2>/dev/null
+	wait "$ppid"
+	prc=$?
+	wait "$dpid"
+	rc=$?
+	if [ $prc -eq 0 ] && [ $rc -eq 0 ]; then
+		ok "$1: peer's checks pass, daemon exits 0"
+	else
+		not_ok "$1: peer's checks pass, daemon exits 0" \
+			"peer $prc, daemon $rc: $(cat "$dir/p.log")"
+	fi
+	cp "$dir/d.log" "$dir/d-$1.log"
+}
+for m in reset-owner-under-load zero-region-table short-region late-mem-table \
+	header-only-rx nonstream-flood refill-tx nofd-kick; do
+	hostile $m
+done
+check "nonstream-flood: no control queue overflow" \
+	sh -c "! grep -q 'control queue full' '$dir/d-nonstream-flood.log'"
+
+# A GET request the daemon cannot answer ends the session, with a reason.
+start_daemon --socket "$dir/s.sock" --uds "$uds"
+"$peer" --socket "$dir/s.sock" --misbehave bad-vring-index 2>"$dir/p.log"
+prc=$?
+wait "$dpid"
+rc=$?
+check "GET_VRING_BASE for ring 5: the session ends instead of hanging" \
+	[ $prc -eq 0 ]
+check "... and the daemon exits 1 with a message" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'cannot answer' '$dir/d.log'"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
