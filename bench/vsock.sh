@@ -5,6 +5,8 @@
 #   ceiling  bench/vsock-peer: a host program in place of QEMU and the guest,
 #            so the figure is what the daemon and the client alone allow
 # and prints each figure with the ratio toro / ceiling.
+# Then the boot cost of vsock: `toro run hello` with and without --vsock (the
+# daemon's start and stop, the shared memory, the device), interleaved.
 #   bench/vsock.sh BUILD_DIR
 # Environment: VSOCK_BYTES (default 64 MiB), VSOCK_ROUNDS (default 1000).
 set -u
@@ -70,3 +72,19 @@ for m in pingpong host-\>guest guest-\>host; do
 	awk -v m="$m" -v t="$t" -v c="$c" -v u="$unit" 'BEGIN {
 		printf "  %-12s toro %9.1f  ceiling %9.1f  ratio %.2f  (%s)\n", m, t, c, t / c, u }'
 done
+
+# Boot with and without a vsock device: 7 runs each, interleaved, medians.
+now() { date +%s%N; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+for i in 1 2 3 4 5 6 7; do
+	t0=$(now)
+	"$O/toro" run "$O/examples/hello.elf" >/dev/null 2>&1 || exit 1
+	t1=$(now)
+	"$O/toro" run "$O/examples/hello.elf" --vsock "$dir/b.sock" >/dev/null 2>&1 || exit 1
+	t2=$(now)
+	echo $(((t1 - t0) / 1000)) >>"$dir/plain"
+	echo $(((t2 - t1) / 1000)) >>"$dir/with"
+done
+awk -v p="$(median <"$dir/plain")" -v w="$(median <"$dir/with")" 'BEGIN {
+	printf "  boot, hello           %.1f ms\n  boot, hello + vsock   %.1f ms\n", p / 1000, w / 1000
+	printf "  ratio vsock/none      %.2f\n", w / p }'
