@@ -1066,6 +1066,7 @@ int toro_shutdown(int fd, int how)
 	} else if (s) {
 		r = vsock_conn_shutdown(&s->c, flags, &o);
 		vs_emit(&o);
+		vs_apply(s, &o); /* unhashes it if that ended the connection */
 		vs_wake(&s->waiters);
 		if (r == -EINVAL)
 			r = -ENOTCONN;

@@ -29,11 +29,8 @@
 #define EDEADLK 35 /* would deadlock */
 #define ENOSYS 38 /* not implemented */
 #define EOVERFLOW 75 /* value too large */
-#define ENOTSOCK 88 /* not a socket */
-#define EOPNOTSUPP 95 /* not supported on this socket */
 #define EADDRINUSE 98 /* port already in use */
 #define ECONNRESET 104 /* connection reset by the peer (or the transport) */
-#define EISCONN 106 /* already connected */
 #define ENOTCONN 107 /* not connected */
 #define ETIMEDOUT 110 /* timed out */
 #define ECONNREFUSED 111 /* nobody listens on that port */
