@@ -48,6 +48,7 @@
 #define VS_TX_MAX (16u * 1024) /* payload bytes per packet we send */
 #define VS_TX_BUDGET (1u << 20) /* bytes queued for the device, all sockets */
 #define VS_MAX_SOCKS 4096 /* open sockets */
+#define VS_FD_GENS (1u << 18) /* socket numbers stay below 2^30 */
 #define VS_HASH 1024 /* connection hash buckets */
 #define VS_CLOSE_NS 2000000000ull /* a close waits this long for the peer's RST */
 #define VS_PORT_FIRST 49152 /* local ports of outgoing connections */
@@ -102,7 +103,8 @@ static struct {
 	_Atomic int started; /* 0, 1 being started, 2 the service thread exists */
 	struct thread *_Atomic svc; /* the service thread */
 	_Atomic int work; /* the service thread has something to do */
-	struct vs_sock *fds[VS_MAX_SOCKS]; /* socket n is fds[n - 1] */
+	struct vs_sock *fds[VS_MAX_SOCKS]; /* socket n is in slot vs_slot(n) */
+	uint32_t fd_gen[VS_MAX_SOCKS]; /* times each slot was handed out */
 	int fd_hint; /* where to look for a free slot */
 	struct vs_sock *hash[VS_HASH]; /* connections by ports */
 	struct vs_sock *closing; /* closed by the application, waiting for RST */
@@ -352,24 +354,36 @@ static struct vs_sock *vs_listener(uint32_t port)
 	return NULL;
 }
 
+/*
+ * A socket number names a slot and how many times the slot was used, so a number
+ * kept after its socket was closed never reaches the socket that took the slot.
+ */
 static int vs_fd_alloc(struct vs_sock *s)
 {
 	for (int k = 0; k < VS_MAX_SOCKS; k++) {
 		int i = (vs.fd_hint + k) % VS_MAX_SOCKS;
 
 		if (!vs.fds[i]) {
+			vs.fd_gen[i] = (vs.fd_gen[i] + 1) % VS_FD_GENS;
 			vs.fds[i] = s;
 			vs.fd_hint = i + 1;
-			s->fd = i + 1;
+			s->fd = (int)(vs.fd_gen[i] * VS_MAX_SOCKS) + i + 1;
 			return s->fd;
 		}
 	}
 	return -EMFILE;
 }
 
+static int vs_slot(int fd)
+{
+	return (fd - 1) % VS_MAX_SOCKS;
+}
+
 static struct vs_sock *vs_get(int fd)
 {
-	return fd >= 1 && fd <= VS_MAX_SOCKS ? vs.fds[fd - 1] : NULL;
+	struct vs_sock *s = fd >= 1 ? vs.fds[vs_slot(fd)] : NULL;
+
+	return s && s->fd == fd ? s : NULL;
 }
 
 static struct vs_sock *vs_stream_new(uint32_t lport, uint64_t pcid, uint32_t pport)
@@ -907,7 +921,7 @@ int toro_connect(uint64_t cid, uint32_t port, int64_t timeout_ns)
 	}
 	if (s->c.state == VSOCK_CLOSED) {
 		r = s->err ? s->err : -ECONNRESET;
-		vs.fds[fd - 1] = NULL;
+		vs.fds[vs_slot(fd)] = NULL;
 		vs_wake(&s->waiters); /* a poller sees POLLNVAL */
 		vs_free(s);
 	} else {
@@ -1085,7 +1099,7 @@ int toro_close(int fd)
 		vs_unlock(on);
 		return -EBADF;
 	}
-	vs.fds[fd - 1] = NULL;
+	vs.fds[vs_slot(fd)] = NULL;
 	s->fd = 0;
 	vs_wake(&s->waiters); /* threads waiting on it see -EBADF */
 	if (s->kind == VS_LISTEN) {

@@ -112,6 +112,30 @@ KTEST(vsock, poll_times_out_and_flags_bad_sockets)
 	toro_close(p[0].sock);
 }
 
+KTEST(vsock, an_old_socket_number_never_reaches_a_new_socket)
+{
+	if (no_device()) {
+		ktest_skip("no vsock device");
+		return;
+	}
+	int old = toro_listen(1239, 1), same_slot = 0;
+
+	KEXPECT_EQ(toro_close(old), 0);
+	/* Go round every slot: one new socket takes the old one's. */
+	for (int i = 0; i < 5000 && !same_slot; i++) {
+		int s = toro_listen(1239, 1);
+
+		KEXPECT_TRUE(s > 0);
+		if (s != old && (s - 1) % 4096 == (old - 1) % 4096) {
+			same_slot = 1;
+			KEXPECT_EQ(toro_accept(old, NULL, NULL, 0), -EBADF);
+			KEXPECT_EQ(toro_close(old), -EBADF);
+		}
+		KEXPECT_EQ(toro_close(s), 0);
+	}
+	KEXPECT_TRUE(same_slot);
+}
+
 static atomic_int accept_result;
 
 static int accepter(void *arg)
