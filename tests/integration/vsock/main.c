@@ -195,7 +195,9 @@ static int control(int s, uint8_t *b)
 		} else if (!strncmp(line, "dial ", 5)) {
 			dial(s, line + 5, b);
 		} else if (!strncmp(line, "crash", 5)) {
-			*(volatile int *)(uintptr_t)s = 0; /* s is small: page 0 */
+			volatile int *volatile null = NULL;
+
+			*null = 0;
 		} else if (!strncmp(line, "exit ", 5)) {
 			const char *p = line + 5;
 
