@@ -56,7 +56,10 @@ KTEST(ioapic, pit_interrupt_reaches_only_the_chosen_cpu)
 	KEXPECT_EQ(ioapic_route(gsi, TEST_VECTOR, cpu, flags), 0);
 	toro_sleep_ns(50000000);
 	KEXPECT_GT(hits[cpu], 5);
-	KEXPECT_EQ(total(), hits[cpu]);
+	/* Ticks keep coming to cpu while we look: check the others saw none. */
+	for (int i = 0; i < PCPU_MAX; i++)
+		if (i != cpu)
+			KEXPECT_EQ(hits[i], 0);
 
 	KEXPECT_EQ(ioapic_mask(gsi), 0);
 	toro_sleep_ns(2000000); /* let a tick already in flight land */
