@@ -20,14 +20,6 @@
 #include "toro/errno.h"
 #include "uapi/fuse.h"
 
-/* The kernel's errno.h lacks them; Linux's values, as everywhere in Toro. */
-#ifndef ENAMETOOLONG
-#define ENAMETOOLONG 36 /* name or path too long */
-#endif
-#ifndef EPROTO
-#define EPROTO 71 /* protocol error */
-#endif
-
 #define FUSE_NAME_MAX 255 /* bytes of one name, without NUL (NAME_MAX) */
 #define FUSE_PATH_MAX 4096 /* bytes of a path, NUL included (PATH_MAX) */
 #define FUSE_PATH_DEPTH_MAX 128 /* components of a path, at most */

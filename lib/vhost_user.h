@@ -13,11 +13,6 @@
 #include "toro/errno.h"
 #include "uapi/vhost_user.h"
 
-/* The kernel's errno.h lacks it; Linux's value, as everywhere in Toro. */
-#ifndef EPROTO
-#define EPROTO 71 /* protocol error */
-#endif
-
 /* Vring indices the parser accepts (vsock uses 3: rx, tx, event). */
 #define VHOST_USER_MAX_QUEUES 8
 

@@ -27,7 +27,9 @@
 #define EPIPE 32 /* the stream was shut for writing */
 #define ERANGE 34 /* result out of range */
 #define EDEADLK 35 /* would deadlock */
+#define ENAMETOOLONG 36 /* name or path too long */
 #define ENOSYS 38 /* not implemented */
+#define EPROTO 71 /* protocol error */
 #define EOVERFLOW 75 /* value too large */
 #define EADDRINUSE 98 /* port already in use */
 #define ECONNRESET 104 /* connection reset by the peer (or the transport) */
