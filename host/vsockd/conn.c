@@ -339,6 +339,27 @@ static bool conn_flush(struct vd_conn *c)
 	return true;
 }
 
+int vd_segs_iov(const struct vring_seg *segs, uint32_t nseg, size_t off, size_t len,
+		struct iovec *iov)
+{
+	int niov = 0;
+
+	for (uint32_t i = 0; i < nseg && len; i++) {
+		size_t l;
+
+		if (off >= segs[i].len) {
+			off -= segs[i].len;
+			continue;
+		}
+		l = segs[i].len - off < len ? segs[i].len - off : len;
+		iov[niov].iov_base = segs[i].addr + off;
+		iov[niov++].iov_len = l;
+		len -= l;
+		off = 0;
+	}
+	return niov;
+}
+
 /*
  * Writes len payload bytes at off in the segments to c's host socket, buffering
  * what it does not take. False if that failed and c is gone (freed).
@@ -348,25 +369,10 @@ bool conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size
 {
 	struct vsock_out o;
 	struct iovec iov[VD_MAX_SEGS];
-	int niov = 0;
-	size_t skip = off, left = len;
 	ssize_t n = 0;
 
 	if (c->blen == 0) {
-		for (uint32_t i = 0; i < nseg && left; i++) {
-			size_t l;
-
-			if (skip >= segs[i].len) {
-				skip -= segs[i].len;
-				continue;
-			}
-			l = segs[i].len - skip < left ? segs[i].len - skip : left;
-			iov[niov].iov_base = segs[i].addr + skip;
-			iov[niov++].iov_len = l;
-			left -= l;
-			skip = 0;
-		}
-		n = writev(c->ev.fd, iov, niov);
+		n = writev(c->ev.fd, iov, vd_segs_iov(segs, nseg, off, len, iov));
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			vd_log("conn %u<->%u: host write: %s", c->vc.local_port,
 			       c->vc.peer_port, strerror(errno));

@@ -183,7 +183,7 @@ static uint32_t rx_data(struct vd_conn *c, struct vring_seg *w, uint32_t nw,
 	struct iovec iov[VD_MAX_SEGS];
 	struct vsock_out o;
 	uint32_t want = vsock_conn_tx_space(&c->vc), niov = 0;
-	size_t off = sizeof(struct virtio_vsock_hdr), left;
+	size_t off = sizeof(struct virtio_vsock_hdr);
 	ssize_t n;
 
 	if (want == 0) {
@@ -199,20 +199,7 @@ static uint32_t rx_data(struct vd_conn *c, struct vring_seg *w, uint32_t nw,
 		want = VSOCK_MAX_PKT;
 	if (want > space - sizeof(struct virtio_vsock_hdr))
 		want = (uint32_t)(space - sizeof(struct virtio_vsock_hdr));
-	left = want;
-	for (uint32_t i = 0; i < nw && left; i++) {
-		size_t l;
-
-		if (off >= w[i].len) {
-			off -= w[i].len;
-			continue;
-		}
-		l = w[i].len - off < left ? w[i].len - off : left;
-		iov[niov].iov_base = w[i].addr + off;
-		iov[niov++].iov_len = l;
-		left -= l;
-		off = 0;
-	}
+	niov = (uint32_t)vd_segs_iov(w, nw, off, want, iov);
 	n = readv(c->ev.fd, iov, (int)niov);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		c->readable = false;

@@ -192,6 +192,10 @@ void conn_ready_rotate(struct vd_conn *c);
 void conn_deadline_set(struct vd_conn *c);
 void conn_deadline_clear(struct vd_conn *c);
 void conn_host_event(struct vd_conn *c, uint32_t events);
+/* iov[] for len bytes from off in the segments (at most nseg entries); the count. */
+struct iovec;
+int vd_segs_iov(const struct vring_seg *segs, uint32_t nseg, size_t off, size_t len,
+		struct iovec *iov);
 bool conn_deliver(struct vd_conn *c, struct vring_seg *segs, uint32_t nseg, size_t off,
 		  uint32_t len);
 bool conn_can_send(const struct vd_conn *c);

@@ -15,6 +15,14 @@ static bool no_device(void)
 	return toro_param("no_device") != NULL;
 }
 
+/* Skips the test, saying why, when this run has no vsock device. */
+static bool have_device(void)
+{
+	if (no_device())
+		ktest_skip("no vsock device");
+	return !no_device();
+}
+
 KTEST(vsock, without_a_device_every_call_says_enodev)
 {
 	if (!no_device()) {
@@ -28,10 +36,8 @@ KTEST(vsock, without_a_device_every_call_says_enodev)
 
 KTEST(vsock, a_port_has_one_listener)
 {
-	if (no_device()) {
-		ktest_skip("no vsock device");
+	if (!have_device())
 		return;
-	}
 	int a = toro_listen(1234, 4);
 
 	KEXPECT_TRUE(a > 0);
@@ -45,10 +51,8 @@ KTEST(vsock, a_port_has_one_listener)
 
 KTEST(vsock, accept_times_out)
 {
-	if (no_device()) {
-		ktest_skip("no vsock device");
+	if (!have_device())
 		return;
-	}
 	int l = toro_listen(1235, 4);
 	uint64_t t0 = toro_now_ns();
 
@@ -60,10 +64,8 @@ KTEST(vsock, accept_times_out)
 
 KTEST(vsock, calls_on_the_wrong_kind_of_socket)
 {
-	if (no_device()) {
-		ktest_skip("no vsock device");
+	if (!have_device())
 		return;
-	}
 	int l = toro_listen(1236, 4);
 	char c;
 
@@ -78,10 +80,8 @@ KTEST(vsock, calls_on_the_wrong_kind_of_socket)
 
 KTEST(vsock, no_host_listener_refuses)
 {
-	if (no_device()) {
-		ktest_skip("no vsock device");
+	if (!have_device())
 		return;
-	}
 	/* toro-vsockd finds no socket PATH_4321 on the host. */
 	KEXPECT_EQ(toro_connect(TORO_VSOCK_CID_HOST, 4321, 5000 * MS), -ECONNREFUSED);
 	/* Connecting always waits for the peer's answer. */
@@ -90,10 +90,8 @@ KTEST(vsock, no_host_listener_refuses)
 
 KTEST(vsock, poll_times_out_and_flags_bad_sockets)
 {
-	if (no_device()) {
-		ktest_skip("no vsock device");
+	if (!have_device())
 		return;
-	}
 	struct toro_pollfd p[2] = { { toro_listen(1237, 4), TORO_POLLIN, -1 },
 				    { 999, TORO_POLLIN, -1 } };
 
@@ -114,10 +112,8 @@ KTEST(vsock, poll_times_out_and_flags_bad_sockets)
 
 KTEST(vsock, an_old_socket_number_never_reaches_a_new_socket)
 {
-	if (no_device()) {
-		ktest_skip("no vsock device");
+	if (!have_device())
 		return;
-	}
 	int old = toro_listen(1239, 1), same_slot = 0;
 
 	KEXPECT_EQ(toro_close(old), 0);
@@ -146,10 +142,8 @@ static int accepter(void *arg)
 
 KTEST(vsock, closing_a_listener_wakes_its_accepter_on_another_cpu)
 {
-	if (no_device()) {
-		ktest_skip("no vsock device");
+	if (!have_device())
 		return;
-	}
 	int l = toro_listen(1238, 4), cpu = toro_ncpus() - 1, id;
 
 	atomic_store(&accept_result, 1);
