@@ -38,14 +38,15 @@ KLDFLAGS := -nostdlib -static -no-pie --gc-sections -z max-page-size=4096 -z noe
 	-T arch/x86_64/kernel.ld
 
 KERNEL_SRCS := $(wildcard arch/x86_64/*.S arch/x86_64/*.c platform/*.c kernel/*.c lib/*.c \
-	drivers/virtio/*.c)
+	drivers/virtio/*.c fs/*.c net/*.c)
 KERNEL_OBJS := $(patsubst %,$(O)/k/%.o,$(basename $(KERNEL_SRCS)))
 
 EXAMPLES := $(notdir $(wildcard examples/*))
 GUEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guest/*/*.c))))
 GUEST_SUITES := $(sort $(GUEST_SUITES))
 IMAGES := $(EXAMPLES:%=$(O)/examples/%.elf) $(GUEST_SUITES:%=$(O)/tests/guest/%.elf) \
-	$(O)/tests/integration/probe.elf $(O)/tests/integration/vsock.elf $(O)/bench/sched.elf
+	$(O)/tests/integration/probe.elf $(O)/tests/integration/vsock.elf $(O)/bench/sched.elf \
+	$(O)/bench/fs.elf
 
 $(O)/k/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -87,6 +88,9 @@ $(O)/tests/integration/probe.elf: $(KERNEL_OBJS) $(O)/k/tests/integration/probe.
 $(O)/tests/integration/vsock.elf: $(KERNEL_OBJS) $(O)/k/tests/integration/vsock/main.o \
 		arch/x86_64/kernel.ld scripts/mksyms.sh
 	$(link_image)
+$(O)/bench/fs.elf: $(KERNEL_OBJS) $(O)/k/bench/fs/main.o arch/x86_64/kernel.ld \
+		scripts/mksyms.sh
+	$(link_image)
 $(O)/bench/sched.elf: $(KERNEL_OBJS) $(O)/k/bench/sched/main.o arch/x86_64/kernel.ld \
 		scripts/mksyms.sh
 	$(link_image)
@@ -110,7 +114,7 @@ VSOCKD_OBJS := $(patsubst %.c,$(O)/h/%.o,$(wildcard host/vsockd/*.c))
 $(O)/toro-vsockd: $(VSOCKD_OBJS) $(HOST_LIB_OBJS)
 	$(Q)$(HOSTCC) -o $@ $^
 $(O)/toro: $(O)/h/host/toro.o $(O)/h/host/run.o $(O)/h/host/ktest.o $(O)/h/host/image.o \
-		$(O)/h/host/vsock.o \
+		$(O)/h/host/vsock.o $(O)/h/host/fs.o $(O)/h/host/daemon.o \
 		$(HOST_LIB_OBJS)
 	$(Q)$(HOSTCC) -o $@ $^
 
@@ -173,10 +177,11 @@ FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
 	$(Q)O=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/test.sh fuzz
 
+bench: export TORO_ACCEL ?= tcg
 bench: deps
 	$(Q)$(MAKE) -s --no-print-directory $(O)/examples/hello.elf $(O)/toro $(O)/bench/floor.elf \
 		$(O)/bench/bootbench $(O)/bench/sched.elf $(O)/tests/integration/probe.elf \
-		$(O)/tests/integration/vsock.elf $(O)/toro-vsockd $(VSOCK_BENCH)
+		$(O)/tests/integration/vsock.elf $(O)/toro-vsockd $(VSOCK_BENCH) $(O)/bench/fs.elf
 	$(Q)for cpus in 1 4; do \
 		$(O)/bench/bootbench --toro $(O)/toro --image $(O)/examples/hello.elf \
 			--floor $(O)/bench/floor.elf --cpus $$cpus || exit 1; echo; \
@@ -188,6 +193,8 @@ bench: deps
 	$(Q)sh bench/virtio.sh $(O)
 	$(Q)echo
 	$(Q)sh bench/vsock.sh $(O)
+	$(Q)echo
+	$(Q)sh bench/fs.sh $(O)
 
 C_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 fmt:

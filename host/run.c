@@ -11,6 +11,11 @@
  *   STOPPING  QEMU got SIGTERM (it exits cleanly, restoring the terminal); after
  *             1 s, or a second signal, it gets SIGKILL and we reap it.
  *
+ * Helper daemons registered with run_watch_helper() are watched through their
+ * pidfds in the same poll(). A helper that exits while QEMU runs is reported once
+ * QEMU outlives it by RUN_HELPER_GRACE_MS; the VM keeps running (its guest sees
+ * the device fail). Helpers that end while we stop the VM are not reported.
+ *
  * QEMU may not outlive us: the child sets PR_SET_PDEATHSIG(SIGKILL) and then checks
  * that we did not die before it took effect. exec failures come back to us through
  * a close-on-exec pipe, so "QEMU not found" is told apart from QEMU's own exit 127.
@@ -33,13 +38,45 @@
 
 #define RUN_GRACE_MS 1000 /* how long QEMU gets to exit after SIGTERM */
 
+/* A helper process run_vm() watches; see run_watch_helper(). */
+struct run_helper {
+	bool used; /* the slot is taken */
+	int pidfd; /* readable once the helper exits */
+	void (*died)(void *ctx); /* told once, if it exits while QEMU runs */
+	void *ctx; /* its argument */
+};
+
+static struct run_helper helpers[RUN_MAX_HELPERS];
+
+int run_watch_helper(int pidfd, void (*died)(void *ctx), void *ctx)
+{
+	for (int i = 0; i < RUN_MAX_HELPERS; i++)
+		if (!helpers[i].used) {
+			helpers[i] = (struct run_helper){ true, pidfd, died, ctx };
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+void run_unwatch_helper(int pidfd)
+{
+	for (int i = 0; i < RUN_MAX_HELPERS; i++)
+		if (helpers[i].used && helpers[i].pidfd == pidfd)
+			helpers[i].used = false;
+}
+
 void run_probe_host(struct run_opts *o)
 {
-	const char *q = getenv("TORO_QEMU");
+	const char *q = getenv("TORO_QEMU"), *accel = getenv("TORO_ACCEL");
 	int fd;
 
 	if (q && q[0])
 		o->qemu = q;
+	/* TORO_ACCEL=tcg keeps software emulation even where KVM exists. */
+	if (accel && strcmp(accel, "tcg") == 0) {
+		o->kvm = false;
+		return;
+	}
 	/* Opening it is the real test: a container may list it and deny it. */
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	o->kvm = fd >= 0;
@@ -221,17 +258,34 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 		    struct run_result *r)
 {
 	long long deadline = o->timeout_ms ? now_ms() + (long long)o->timeout_ms : -1;
+	/* Per helper: -1 running, -2 reported, else when it exited (ms). */
+	long long gone[RUN_MAX_HELPERS];
 	bool watching = io->watch_fd >= 0, stopping = false;
 	char secs[32];
 	int st;
 
+	for (int i = 0; i < RUN_MAX_HELPERS; i++)
+		gone[i] = -1;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = io->watch_fd, .events = POLLIN } };
+		struct pollfd p[2 + RUN_MAX_HELPERS] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = watching ? io->watch_fd : -1, .events = POLLIN }
+		};
+		long long wake = deadline;
 		struct signalfd_siginfo si;
 		int sig = 0;
 
-		if (poll(p, watching ? 2 : 1, until(deadline)) < 0 && errno != EINTR) {
+		/* poll() skips negative fds: helpers gone, or not to be reported. */
+		for (int i = 0; i < RUN_MAX_HELPERS; i++) {
+			bool watch = helpers[i].used && gone[i] == -1 && !stopping;
+			long long due = gone[i] + RUN_HELPER_GRACE_MS;
+
+			p[2 + i].fd = watch ? helpers[i].pidfd : -1;
+			p[2 + i].events = POLLIN;
+			if (!stopping && gone[i] >= 0 && (wake < 0 || due < wake))
+				wake = due;
+		}
+		if (poll(p, 2 + RUN_MAX_HELPERS, until(wake)) < 0 && errno != EINTR) {
 			/* Cannot wait: stop QEMU for good below. */
 			if (!stopping) {
 				r->outcome = RUN_ERROR;
@@ -247,6 +301,9 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 
 		if (watching && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			watching = io->on_data(io->ctx, io->watch_fd);
+		for (int i = 0; i < RUN_MAX_HELPERS; i++)
+			if (p[2 + i].fd >= 0 && p[2 + i].revents)
+				gone[i] = now_ms();
 
 		if (sig && stopping)
 			break; /* a second signal: no more patience */
@@ -275,6 +332,13 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 		}
 		if (stopping && now_ms() >= deadline)
 			break;
+		/* QEMU outlived the helper: that was no orderly end. */
+		for (int i = 0; i < RUN_MAX_HELPERS && !stopping; i++)
+			if (gone[i] >= 0 && now_ms() >= gone[i] + RUN_HELPER_GRACE_MS) {
+				gone[i] = -2;
+				if (helpers[i].used)
+					helpers[i].died(helpers[i].ctx);
+			}
 	}
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)

@@ -43,6 +43,20 @@ struct run_io {
 };
 
 /*
+ * Helper processes of the VM (virtiofsd) that run_vm() watches while QEMU runs:
+ * when one exits before QEMU, died(ctx) is called once, at that moment (well,
+ * RUN_HELPER_GRACE_MS later, so that a helper leaving because QEMU is leaving is
+ * not taken for a failure), and the VM goes on. died() reaps the helper. The
+ * list is for the whole process, since `toro test` builds its own run_io.
+ */
+#define RUN_MAX_HELPERS 4
+#define RUN_HELPER_GRACE_MS 100
+/* Watches pidfd from now on; 0, or -ENOSPC when RUN_MAX_HELPERS are watched. */
+int run_watch_helper(int pidfd, void (*died)(void *ctx), void *ctx);
+/* Stops watching pidfd. */
+void run_unwatch_helper(int pidfd);
+
+/*
  * Starts QEMU with the options' command line, waits until it exits, the timeout
  * passes, or SIGINT/SIGTERM/SIGHUP arrives (then QEMU gets SIGTERM, and SIGKILL
  * after 1 s), and never returns while QEMU runs. Messages about abnormal ends go

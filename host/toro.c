@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "host/daemon.h"
+#include "host/fs.h"
 #include "host/image.h"
 #include "host/ktest.h"
 #include "host/run.h"
@@ -34,11 +36,19 @@ static const char usage_opts[] =
 	"                  guest connections to host port P go to PATH_P\n"
 	"  --publish [ADDR:]HOSTPORT:GUESTPORT  forward TCP ADDR:HOSTPORT (default\n"
 	"                  address 127.0.0.1) to the guest's vsock port; repeatable\n"
+	"  --fs DIR[:TAG]  share the host directory DIR with the guest through\n"
+	"                  virtio-fs, served by virtiofsd (run as root). TAG, its\n"
+	"                  name for the guest (default " RUNOPTS_FS_TAG "), is 1..36 of\n"
+	"                  A-Z a-z 0-9 . _ - after the last ':', so a DIR with ':'\n"
+	"                  needs one. At most one --fs; it implies --virtio modern\n"
 	"  --dry-run       print the QEMU command line and exit\n"
 	"  -h, --help      this text\n"
 	"Words after -- are joined by spaces into the kernel command line.\n"
-	"Environment: TORO_QEMU names the QEMU binary (default " RUNOPTS_QEMU ").\n"
-	"KVM is used when /dev/kvm can be opened read-write, else TCG.\n";
+	"Environment: TORO_QEMU names the QEMU binary (default " RUNOPTS_QEMU "),\n"
+	"TORO_VSOCKD toro-vsockd (default: beside toro), TORO_VIRTIOFSD virtiofsd\n"
+	"(default " VIRTIOFSD_PATH ", from qemu-system-common).\n"
+	"KVM is used when /dev/kvm can be opened read-write, else TCG;\n"
+	"TORO_ACCEL=tcg asks for TCG anyway (the test suites do, for repeatable runs).\n";
 
 static const char usage_run[] =
 	"usage: toro run IMAGE [options] [-- kernel args...]\n"
@@ -52,7 +62,8 @@ static const char usage_run_exit[] =
 	"  2       bad options\n"
 	"  124     the timeout expired; the VM was stopped\n"
 	"  125     QEMU failed or was killed, or the guest stopped without an\n"
-	"          exit code (reset, power-off, triple fault)\n"
+	"          exit code (reset, power-off, triple fault), or toro-vsockd or\n"
+	"          virtiofsd did not start\n"
 	"  127     QEMU could not be started\n"
 	"  129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C), SIGTERM\n";
 
@@ -107,24 +118,36 @@ static int cmd_vm(const char *cmd, int argc, char *const argv[])
 		o.timeout_ms = KTEST_DEFAULT_TIMEOUT_MS;
 	run_probe_host(&o);
 	if (!o.dry_run) {
-		char err[512];
+		char err[RUNOPTS_FS_DIR_MAX + 512];
 
-		if (image_check(o.image, o.mem, err, sizeof(err))) {
+		if (image_check(o.image, o.mem, err, sizeof(err)) ||
+		    virtiofsd_check(&o, err, sizeof(err))) {
 			fprintf(stderr, "toro %s: %s\n", cmd, err);
 			return TORO_EXIT_USAGE;
 		}
 	}
-	struct vsockd v;
-	int code;
+	struct virtiofsd f = { .pidfd = -1, .log_fd = -1 };
+	struct vsockd v = { .pid = 0 };
+	int code = TORO_EXIT_QEMU, sig;
 
-	if (vsockd_start(&o, &v))
-		return TORO_EXIT_QEMU;
-	if (o.dry_run)
-		code = run_print_cmdline(&o) ? TORO_EXIT_QEMU : 0;
-	else if (test)
-		code = ktest_run(&o);
-	else
-		code = run_vm(&o, &io, NULL);
+	/* From here on a signal must not skip stopping the daemons. */
+	daemon_catch_signals();
+	if (vsockd_start(&o, &v) == 0 && virtiofsd_start(&o, &f) == 0 &&
+	    !daemon_signal()) {
+		if (o.dry_run)
+			code = run_print_cmdline(&o) ? TORO_EXIT_QEMU : 0;
+		else if (test)
+			code = ktest_run(&o);
+		else
+			code = run_vm(&o, &io, NULL);
+	}
+	/* run_vm() reads the signals that come while QEMU runs itself. */
+	sig = daemon_signal();
+	if (sig) {
+		fprintf(stderr, "toro: got %s, stopping\n", strsignal(sig));
+		code = 128 + sig;
+	}
+	virtiofsd_stop(&f);
 	vsockd_stop(&v);
 	return code;
 }

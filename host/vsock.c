@@ -10,53 +10,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#define VSOCKD_STOP_MS 2000 /* SIGTERM, then this long before SIGKILL */
-
-/* toro-vsockd beside our own binary, unless TORO_VSOCKD names one. */
-static void daemon_path(char *buf, size_t len)
-{
-	const char *env = getenv("TORO_VSOCKD");
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(buf, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", buf, len - 1);
-	if (n <= 0) {
-		snprintf(buf, len, "toro-vsockd");
-		return;
-	}
-	buf[n] = '\0';
-	char *slash = strrchr(buf, '/');
-
-	snprintf(slash + 1, len - (size_t)(slash + 1 - buf), "toro-vsockd");
-}
-
-/* Waits for the daemon to exit, up to ms; true if it did (and it is reaped). */
-static bool reap(pid_t pid, int ms)
-{
-	int fd = pidfd_open(pid, 0);
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	/* The pidfd turns readable when the process exits. */
-	if (fd >= 0) {
-		while (poll(&p, 1, ms) < 0 && errno == EINTR)
-			;
-		close(fd);
-	}
-	return waitpid(pid, NULL, WNOHANG) != 0;
-}
+#include "host/daemon.h"
 
 int vsockd_start(struct run_opts *o, struct vsockd *v)
 {
@@ -72,16 +30,8 @@ int vsockd_start(struct run_opts *o, struct vsockd *v)
 		o->vsock_backend = "TORO_VSOCKD_SOCKET";
 		return 0;
 	}
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(v->dir, sizeof(v->dir), "%s/toro-XXXXXX",
-		 tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
-	if (!mkdtemp(v->dir)) {
-		fprintf(stderr, "toro: cannot create a directory in %s: %s\n",
-			tmp ? tmp : "/tmp", strerror(errno));
-		v->dir[0] = '\0';
+	if (daemon_tmpdir(v->dir, sizeof(v->dir)))
 		return -1;
-	}
 	snprintf(v->backend, sizeof(v->backend), "%s/vhost.sock", v->dir);
 	if (!o->vsock) {
 		/* Only --publish: the hybrid socket is private too. */
@@ -92,7 +42,7 @@ int vsockd_start(struct run_opts *o, struct vsockd *v)
 		vsockd_stop(v);
 		return -1;
 	}
-	daemon_path(path, sizeof(path));
+	daemon_path("TORO_VSOCKD", "toro-vsockd", path, sizeof(path));
 	snprintf(fdnum, sizeof(fdnum), "%d", p[1]);
 	argv[argc++] = path;
 	argv[argc++] = "--socket";
@@ -107,29 +57,14 @@ int vsockd_start(struct run_opts *o, struct vsockd *v)
 	argv[argc++] = fdnum;
 	argv[argc] = NULL;
 
-	pid_t parent = getpid();
-
-	v->pid = fork();
+	v->pid = daemon_spawn(path, argv, p[1], -1);
 	if (v->pid < 0) {
-		fprintf(stderr, "toro: fork: %s\n", strerror(errno));
+		fprintf(stderr, "toro: cannot run %s: %s\n", path, strerror(-v->pid));
 		v->pid = 0;
 		close(p[0]);
 		close(p[1]);
 		vsockd_stop(v);
 		return -1;
-	}
-	if (v->pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(1);
-		fcntl(p[1], F_SETFD, 0); /* the daemon keeps the write end */
-		execv(path, (char *const *)argv);
-		fprintf(stderr, "toro: cannot run %s: %s\n", path, strerror(errno));
-		_exit(127);
 	}
 	close(p[1]);
 	/* "ready\n" once its sockets exist; end of file if it failed (it said why). */
@@ -149,14 +84,7 @@ int vsockd_start(struct run_opts *o, struct vsockd *v)
 void vsockd_stop(struct vsockd *v)
 {
 	if (v->pid > 0) {
-		/* It leaves once QEMU disconnects; give it that moment first. */
-		if (!reap(v->pid, 200)) {
-			kill(v->pid, SIGTERM);
-			if (!reap(v->pid, VSOCKD_STOP_MS)) {
-				kill(v->pid, SIGKILL);
-				reap(v->pid, VSOCKD_STOP_MS);
-			}
-		}
+		daemon_stop(v->pid);
 		v->pid = 0;
 	}
 	if (v->dir[0]) {

@@ -327,6 +327,37 @@ int fuse_req_forget(struct fuse_req *r, uint64_t unique, uint64_t nodeid,
 	return fuse_build(r, FUSE_FORGET, unique, nodeid, &in, sizeof(in), NULL, NULL, 0);
 }
 
+int fuse_req_batch_forget(struct fuse_req *r, uint64_t unique,
+			  const struct fuse_forget_one *items, uint32_t n)
+{
+	struct fuse_batch_forget_in in = { n, 0 };
+	struct fuse_in_header h;
+	size_t need = FUSE_HDR_IN + sizeof(in) + (size_t)n * sizeof(*items);
+	uint8_t *p = r->buf;
+
+	if (unique == 0 || n == 0 || n > FUSE_BATCH_FORGET_MAX)
+		return fuse_refuse(r, -EINVAL);
+	for (uint32_t i = 0; i < n; i++)
+		if (items[i].nodeid == 0 || items[i].nodeid == FUSE_ROOT_ID ||
+		    items[i].nlookup == 0)
+			return fuse_refuse(r, -EINVAL);
+	if (need > r->cap)
+		return fuse_refuse(r, -E2BIG);
+	memset(&h, 0, sizeof(h));
+	h.len = (uint32_t)need;
+	h.opcode = FUSE_BATCH_FORGET;
+	h.unique = unique;
+	h.uid = r->uid;
+	h.gid = r->gid;
+	h.pid = r->pid;
+	memcpy(p, &h, FUSE_HDR_IN);
+	memcpy(p + FUSE_HDR_IN, &in, sizeof(in));
+	memcpy(p + FUSE_HDR_IN + sizeof(in), items, (size_t)n * sizeof(*items));
+	r->len = need;
+	r->payload_len = 0;
+	return 0;
+}
+
 int fuse_req_statfs(struct fuse_req *r, uint64_t unique, uint64_t nodeid)
 {
 	return fuse_build(r, FUSE_STATFS, unique, nodeid, NULL, 0, NULL, NULL, 0);
@@ -690,8 +721,6 @@ int fuse_path_init(struct fuse_path *w, const char *path)
 	if (n == 0)
 		return -ENOENT;
 	while (fuse_path_scan(path, n, &pos, &start, &clen)) {
-		if (clen == 2 && path[start] == '.' && path[start + 1] == '.')
-			return -EINVAL;
 		if (clen > FUSE_NAME_MAX)
 			return -ENAMETOOLONG;
 		if (++w->depth > FUSE_PATH_DEPTH_MAX)
@@ -699,9 +728,11 @@ int fuse_path_init(struct fuse_path *w, const char *path)
 	}
 	w->path = path;
 	w->len = n;
-	/* "a/", "a/." and "." name a directory; so does the root itself. */
+	/* "a/", "a/.", ".", "a/.." and ".." name a directory; so does the root. */
 	w->dir_only = path[n - 1] == '/' ||
-		      (path[n - 1] == '.' && (n == 1 || path[n - 2] == '/'));
+		      (path[n - 1] == '.' && (n == 1 || path[n - 2] == '/')) ||
+		      (n >= 2 && path[n - 1] == '.' && path[n - 2] == '.' &&
+		       (n == 2 || path[n - 3] == '/'));
 	return 0;
 }
 
@@ -737,7 +768,7 @@ static const char *const fuse_opcode_names[] = {
 	[FUSE_READDIR] = "READDIR",   [FUSE_RELEASEDIR] = "RELEASEDIR",
 	[FUSE_FSYNCDIR] = "FSYNCDIR", [FUSE_CREATE] = "CREATE",
 	[FUSE_DESTROY] = "DESTROY",   [FUSE_READDIRPLUS] = "READDIRPLUS",
-	[FUSE_RENAME2] = "RENAME2",
+	[FUSE_RENAME2] = "RENAME2",   [FUSE_BATCH_FORGET] = "BATCH_FORGET",
 };
 
 const char *fuse_opcode_name(uint32_t opcode)

@@ -104,6 +104,16 @@ int fuse_req_rename(struct fuse_req *r, uint64_t unique, uint64_t olddir,
 /* nlookup >= 1. FORGET has no reply: the driver must not wait for one. */
 int fuse_req_forget(struct fuse_req *r, uint64_t unique, uint64_t nodeid,
 		    uint64_t nlookup);
+/*
+ * BATCH_FORGET of n records (1..FUSE_BATCH_FORGET_MAX), each with nodeid not 0 or
+ * the root and nlookup >= 1. No reply, as for FORGET.
+ */
+#define FUSE_BATCH_FORGET_MAX 32
+#define FUSE_BATCH_FORGET_BYTES                                                \
+	(sizeof(struct fuse_in_header) + sizeof(struct fuse_batch_forget_in) + \
+	 FUSE_BATCH_FORGET_MAX * sizeof(struct fuse_forget_one))
+int fuse_req_batch_forget(struct fuse_req *r, uint64_t unique,
+			  const struct fuse_forget_one *items, uint32_t n);
 int fuse_req_statfs(struct fuse_req *r, uint64_t unique, uint64_t nodeid);
 int fuse_req_destroy(struct fuse_req *r, uint64_t unique);
 
@@ -146,6 +156,9 @@ struct fuse_reply {
  * checks data_len against the size it asked for, and WRITE's out.write.size.
  * When an entry reply (LOOKUP, MKDIR, MKNOD, CREATE) is refused with -EIO but
  * rep->out holds a non-zero nodeid, the server counted a lookup: FORGET it.
+ * For READ and READDIR*, no byte after the out header is read: a driver that had
+ * the device write the data into a buffer of its own may pass the header alone
+ * with len = all bytes written (rep->data then points past the header, unusable).
  */
 int fuse_reply_check(const void *buf, size_t len, uint64_t unique, uint32_t opcode,
 		     struct fuse_reply *rep);
@@ -199,9 +212,11 @@ int fuse_direntplus_next(const void *buf, size_t len, size_t *off,
 
 /*
  * Splits a path into names for successive LOOKUPs from the root. "/" and "//"
- * separate, "." is skipped, ".." is refused (there is nothing above the shared
- * directory, and no name may lead out of it); a relative path starts at the root
- * too (Toro has no working directory).
+ * separate, "." is skipped, ".." is returned as a component of its own: the caller
+ * steps back to the node it came from (and stays at the root at the root), since
+ * ".." is never sent to the host (fuse_name_check refuses it) and no name may lead
+ * out of the shared directory. A relative path starts at the root too (Toro has
+ * no working directory).
  */
 struct fuse_path {
 	const char *path; /* the whole path */
@@ -215,7 +230,7 @@ struct fuse_path {
 /*
  * Checks the whole path first: -ENOENT if it is empty, -ENAMETOOLONG if it has no
  * NUL within FUSE_PATH_MAX bytes, a component is longer than 255 bytes or there
- * are more than FUSE_PATH_DEPTH_MAX components, -EINVAL for a ".." component.
+ * are more than FUSE_PATH_DEPTH_MAX components.
  */
 int fuse_path_init(struct fuse_path *w, const char *path);
 

@@ -20,6 +20,7 @@ void runopts_init(struct run_opts *o)
 	o->qemu = RUNOPTS_QEMU;
 	o->mem = RUNOPTS_DEFAULT_MEM;
 	o->cpus = 1;
+	memcpy(o->fs_tag, RUNOPTS_FS_TAG, sizeof(RUNOPTS_FS_TAG));
 }
 
 /* Reads a run of decimal digits; -EINVAL if none, -EOVERFLOW past max. */
@@ -212,6 +213,55 @@ static bool publish_ok(const char *s)
 	return parse_digits(&p, 65535, &v) == 0 && p == last && v >= 1;
 }
 
+/* A virtio-fs tag: 1..RUNOPTS_FS_TAG_MAX bytes QEMU's option syntax takes as is. */
+static bool fs_tag_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > RUNOPTS_FS_TAG_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* --fs DIR[:TAG]: TAG is after the last ':' (so a DIR with ':' needs a TAG). */
+static int set_fs(struct run_opts *o, const char *val, const char **why)
+{
+	const char *colon = NULL, *p;
+	size_t dlen;
+
+	for (p = val; *p; p++)
+		if (*p == ':')
+			colon = p;
+	dlen = colon ? (size_t)(colon - val) : (size_t)(p - val);
+	if (o->fs_dir[0]) {
+		*why = "--fs: only one directory can be shared";
+		return -EINVAL;
+	}
+	if (dlen == 0) {
+		*why = "--fs: expected DIR[:TAG]";
+		return -EINVAL;
+	}
+	if (dlen >= sizeof(o->fs_dir)) {
+		*why = "--fs: the directory's path is too long";
+		return -EINVAL;
+	}
+	if (colon && !fs_tag_ok(colon + 1, strlen(colon + 1))) {
+		*why = "--fs: TAG must be 1 to 36 of A-Z a-z 0-9 . _ - (the last ':' "
+		       "starts TAG, so a DIR with ':' needs one)";
+		return -EINVAL;
+	}
+	memcpy(o->fs_dir, val, dlen);
+	o->fs_dir[dlen] = '\0';
+	if (colon)
+		memcpy(o->fs_tag, colon + 1, strlen(colon + 1) + 1);
+	return 0;
+}
+
 /* Sets one valued option; *why names the problem on error. */
 static int set_opt(struct run_opts *o, const char *name, const char *val,
 		   const char **why)
@@ -258,6 +308,7 @@ static int set_opt(struct run_opts *o, const char *name, const char *val,
 			return -EINVAL;
 		}
 		o->virtio_modern = strcmp(val, "modern") == 0;
+		o->virtio_given = true;
 	} else if (strcmp(name, "--vsock") == 0) {
 		if (val[0] == '\0' || strchr(val, ',')) {
 			*why = "--vsock: expected a socket path, without commas";
@@ -274,6 +325,8 @@ static int set_opt(struct run_opts *o, const char *name, const char *val,
 			return -EINVAL;
 		}
 		o->publish[o->npublish++] = val;
+	} else if (strcmp(name, "--fs") == 0) {
+		return set_fs(o, val, why);
 	} else { /* --machine */
 		if (val[0] == '\0') {
 			*why = "--machine: expected options, e.g. acpi=off";
@@ -297,7 +350,7 @@ int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char *
 {
 	static const char *const valued[] = { "--cpus",	   "--mem",	"--timeout",
 					      "--machine", "--console", "--virtio",
-					      "--vsock",   "--publish" };
+					      "--vsock",   "--publish", "--fs" };
 
 	*why = NULL;
 	*bad = NULL;
@@ -359,6 +412,14 @@ int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char *
 		*why = "no image given";
 		return -EINVAL;
 	}
+	/* virtiofsd (libvhost-user) serves devices with VIRTIO_F_VERSION_1 only,
+	 * which the legacy virtio-mmio interface cannot negotiate. */
+	if (o->fs_dir[0] && o->virtio_given && !o->virtio_modern) {
+		*why = "--fs needs --virtio modern: virtiofsd refuses legacy devices";
+		return -EINVAL;
+	}
+	if (o->fs_dir[0])
+		o->virtio_modern = true;
 	return 0;
 }
 
@@ -394,6 +455,16 @@ static void buf_finish(struct runopts_argv *a, size_t start, bool *full)
 	add_arg(a, a->buf + start, full);
 }
 
+/* Adds one argument made of two strings: an option's "key=" and its value. */
+static void add_cat(struct runopts_argv *a, const char *key, const char *val, bool *full)
+{
+	size_t start = a->used;
+
+	buf_add(a, key, strlen(key), full);
+	buf_add(a, val, strlen(val), full);
+	buf_finish(a, start, full);
+}
+
 const char *runopts_console_socket(const struct run_opts *o)
 {
 	return o->console && strncmp(o->console, "unix:", 5) == 0 ? o->console + 5 : NULL;
@@ -401,10 +472,10 @@ const char *runopts_console_socket(const struct run_opts *o)
 
 int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 {
-	static const char *const fixed[] = {
-		"-cpu", "max",	      "-nodefaults", "-no-user-config", "-display",
-		"none", "-no-reboot", "-serial",     "stdio",		"-device"
-	};
+	static const char *const fixed[] = { "-nodefaults", "-no-user-config", "-display",
+					     "none",	    "-no-reboot",      "-serial",
+					     "stdio",	    "-device" };
+	bool shared_mem = o->vsock_backend || o->fs_backend;
 	char num[24];
 	size_t start, pos;
 	bool full = false;
@@ -418,7 +489,7 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 	start = a->used;
 	buf_add(a, "microvm", 7, &full);
 	/* vhost-user backends map guest RAM: it must be a shared memfd. */
-	if (o->vsock_backend)
+	if (shared_mem)
 		buf_add(a, ",memory-backend=toro-mem", 24, &full);
 	if (o->machine) {
 		buf_add(a, ",", 1, &full);
@@ -427,6 +498,12 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 	buf_finish(a, start, &full);
 	add_arg(a, "-accel", &full);
 	add_arg(a, o->kvm ? "kvm" : "tcg", &full);
+	add_arg(a, "-cpu", &full);
+	/*
+	 * Under KVM, QEMU 7.2 aborts when a (nested) host refuses the
+	 * IA32_ARCH_CAPABILITIES MSR it sets for "max"; Toro never reads it.
+	 */
+	add_arg(a, o->kvm ? "max,-arch-capabilities" : "max", &full);
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		add_arg(a, fixed[i], &full);
 	/* See lib/runopts.h for why the guest's exit port sits at 0xf4. */
@@ -448,19 +525,21 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 
 	add_arg(a, "-kernel", &full);
 	add_arg(a, o->image, &full);
-	if (o->vsock_backend) {
+	if (shared_mem) {
 		add_arg(a, "-object", &full);
-		start = a->used;
-		buf_add(a, "memory-backend-memfd,id=toro-mem,share=on,size=", 47, &full);
-		buf_add(a, num, strlen(num), &full);
-		buf_finish(a, start, &full);
+		add_cat(a, "memory-backend-memfd,id=toro-mem,share=on,size=", num, &full);
+	}
+	if (o->vsock_backend) {
 		add_arg(a, "-chardev", &full);
-		start = a->used;
-		buf_add(a, "socket,id=toro-vsock,path=", 26, &full);
-		buf_add(a, o->vsock_backend, strlen(o->vsock_backend), &full);
-		buf_finish(a, start, &full);
+		add_cat(a, "socket,id=toro-vsock,path=", o->vsock_backend, &full);
 		add_arg(a, "-device", &full);
 		add_arg(a, "vhost-user-vsock-device,chardev=toro-vsock", &full);
+	}
+	if (o->fs_backend) {
+		add_arg(a, "-chardev", &full);
+		add_cat(a, "socket,id=toro-fs,path=", o->fs_backend, &full);
+		add_arg(a, "-device", &full);
+		add_cat(a, "vhost-user-fs-device,chardev=toro-fs,tag=", o->fs_tag, &full);
 	}
 	if (o->console) {
 		/* A virtio console writing to a file, or on a Unix socket QEMU listens
@@ -470,16 +549,12 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 		add_arg(a, "-device", &full);
 		add_arg(a, "virtio-serial-device", &full);
 		add_arg(a, "-chardev", &full);
-		start = a->used;
-		if (sock) {
-			buf_add(a, "socket,id=toro-console,server=on,wait=off,path=", 47,
+		if (sock)
+			add_cat(a,
+				"socket,id=toro-console,server=on,wait=off,path=", sock,
 				&full);
-			buf_add(a, sock, strlen(sock), &full);
-		} else {
-			buf_add(a, "file,id=toro-console,path=", 26, &full);
-			buf_add(a, o->console, strlen(o->console), &full);
-		}
-		buf_finish(a, start, &full);
+		else
+			add_cat(a, "file,id=toro-console,path=", o->console, &full);
 		add_arg(a, "-device", &full);
 		add_arg(a, "virtconsole,chardev=toro-console", &full);
 	}

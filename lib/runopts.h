@@ -30,6 +30,9 @@
 #define RUNOPTS_MAX_ARGV 48 /* QEMU arguments, with the NULL */
 #define RUNOPTS_ARGV_BUF 8192 /* bytes for the built arguments (holds -append) */
 #define RUNOPTS_MAX_PUBLISH 16 /* --publish options */
+#define RUNOPTS_FS_TAG_MAX 36 /* bytes of virtio-fs config field `tag` */
+#define RUNOPTS_FS_DIR_MAX 4096 /* --fs DIR, with its NUL (Linux PATH_MAX) */
+#define RUNOPTS_FS_TAG "toro" /* the tag when --fs gives none */
 
 /* Exit codes of `toro run` besides the guest's own 0..126. */
 #define TORO_EXIT_USAGE 2 /* bad options */
@@ -45,12 +48,23 @@ struct run_opts {
 	const char *machine; /* extra `-M microvm,...` options, or NULL */
 	const char *console; /* virtio console: FILE or unix:PATH, or NULL */
 	bool virtio_modern; /* virtio-mmio version 2 instead of QEMU's legacy default */
+	bool virtio_given; /* --virtio was given (--fs makes modern the default) */
 	const char *vsock; /* --vsock PATH: the hybrid vsock socket, or NULL */
 	const char *publish[RUNOPTS_MAX_PUBLISH]; /* --publish [ADDR:]HOST:GUEST */
 	int npublish; /* entries in publish */
 	/* Set by the caller, not an option: the vhost-user socket of toro-vsockd. A
-	 * vsock device (and guest RAM QEMU can share) is added when it is set. */
+	 * vsock device is added when it is set. Either backend makes guest RAM a
+	 * shared memfd, since a vhost-user backend maps it. */
 	const char *vsock_backend;
+	/* --fs DIR[:TAG]: the host directory virtiofsd shares (copied, since TAG
+	 * is cut off), "" if none. TAG is after the last ':', so a DIR with a ':'
+	 * needs an explicit TAG; DIR is never on QEMU's command line, and may
+	 * hold any byte. TAG is, so it keeps to characters QEMU takes as is. */
+	char fs_dir[RUNOPTS_FS_DIR_MAX];
+	char fs_tag[RUNOPTS_FS_TAG_MAX + 1]; /* 1..36 of [A-Za-z0-9._-], NUL-ended */
+	/* Set by the caller, not an option: virtiofsd's vhost-user socket. The
+	 * vhost-user-fs device is added when it is set. */
+	const char *fs_backend;
 	uint64_t mem; /* guest RAM in bytes, a multiple of RUNOPTS_MEM_ALIGN */
 	uint64_t timeout_ms; /* stop the VM after this long; 0 = never */
 	unsigned int cpus; /* virtual CPUs, 1..RUNOPTS_MAX_CPUS */
@@ -77,7 +91,7 @@ enum runopts_status {
 	RUNOPTS_QEMU_FAILED, /* QEMU itself failed */
 };
 
-/* Defaults: 1 CPU, 128 MiB, no timeout, RUNOPTS_QEMU, TCG. */
+/* Defaults: 1 CPU, 128 MiB, no timeout, RUNOPTS_QEMU, TCG, fs tag "toro". */
 void runopts_init(struct run_opts *o);
 
 /*

@@ -5,6 +5,9 @@
 # A program that dies without its closing line counts as one failure.
 set -u
 O=${O:-build}
+# The suites expect software emulation: same timing model on every machine,
+# whether or not it has a (working) KVM.
+export TORO_ACCEL=tcg
 FUZZ_SECONDS=${FUZZ_SECONDS:-3}
 stage=${1:-all}
 passed=0 failed=0 skipped=0
@@ -103,6 +106,8 @@ integration() {
 	count "integration" env O="$O" sh tests/integration/run.sh
 	count "vsockd" sh tests/integration/vsockd.sh "$O"
 	count "vsock" env O="$O" sh tests/integration/vsock.sh
+	count "fs_launch" env O="$O" sh tests/integration/fs_launch.sh
+	count "fs" env O="$O" sh tests/integration/fs.sh
 }
 
 case "$stage" in

@@ -14,6 +14,7 @@
  */
 #include "drivers/virtio/virtio.h"
 
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/layout.h"
 #include "kernel/kmem.h"
@@ -65,6 +66,14 @@ void virtio_mark_broken(struct virtio_dev *d, const char *why)
 	if (!was)
 		printk("virtio: %s at %#llx is broken: %s\n", id_name(d->device_id),
 		       (unsigned long long)d->base, why);
+}
+
+void virtio_reset(struct virtio_dev *d)
+{
+	/* 4.2.3.1: writing 0 resets; a modern device reads 0 back once done. */
+	wr(d, VIRTIO_MMIO_STATUS, 0);
+	for (int i = 0; i < 1000 && d->version >= 2 && rd(d, VIRTIO_MMIO_STATUS); i++)
+		cpu_relax();
 }
 
 void virtio_config_read(struct virtio_dev *d, uint32_t off, void *buf, uint32_t len)

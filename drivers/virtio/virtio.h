@@ -60,6 +60,9 @@ int virtio_driver_ok(struct virtio_dev *d);
 /* Notifies the device about new buffers in queue idx if it wants to know. */
 void virtio_kick(struct virtio_dev *d, unsigned idx);
 
+/* Resets the device (status 0): it stops using every buffer it was given. */
+void virtio_reset(struct virtio_dev *d);
+
 /* Marks the device broken (with a reason in the log); later requests get -EIO. */
 void virtio_mark_broken(struct virtio_dev *d, const char *why);
 

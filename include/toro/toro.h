@@ -98,6 +98,82 @@ struct toro_pollfd {
 };
 int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns);
 
+/*
+ * Files: the host directory `toro run --fs DIR` shares (virtio-fs), mounted at
+ * "/". Files and sockets share one descriptor space: toro_read, toro_write,
+ * toro_close and toro_poll take both (a file always polls ready; toro_read and
+ * toro_write on a socket wait as long as it takes). Paths are resolved from the
+ * root whether or not they start with '/'; "." and ".." work and never lead out of
+ * the shared directory; symbolic links are not followed (-ELOOP). Usable from
+ * threads on any CPU. Errors are the host's errno (-ENOENT, -EEXIST, -EISDIR,
+ * -ENOTDIR, -ENOTEMPTY, -EACCES, ...) or -ENODEV (no virtio-fs device), -EIO
+ * (the device or its host daemon broke), -EBADF, -EINVAL, -EMFILE, -ENOMEM.
+ */
+#define TORO_O_RDONLY 00 /* open for reading */
+#define TORO_O_WRONLY 01 /* for writing */
+#define TORO_O_RDWR 02 /* for both */
+#define TORO_O_ACCMODE 03
+#define TORO_O_CREAT 0100 /* create the file if it does not exist (with mode) */
+#define TORO_O_EXCL 0200 /* with O_CREAT: -EEXIST if it exists */
+#define TORO_O_TRUNC 01000 /* cut it to length 0 */
+#define TORO_O_APPEND 02000 /* every write goes to the end */
+#define TORO_O_DIRECTORY 0200000 /* -ENOTDIR unless it is a directory */
+int toro_open(const char *path, int flags, int mode);
+/* Read or write at the descriptor's offset and advance it; short counts only at
+ * the end of a file. 0 at the end. */
+long toro_read(int fd, void *buf, size_t size);
+long toro_write(int fd, const void *buf, size_t size);
+/* At a given offset, leaving the descriptor's offset alone (-ESPIPE on sockets). */
+long toro_pread(int fd, void *buf, size_t size, int64_t offset);
+long toro_pwrite(int fd, const void *buf, size_t size, int64_t offset);
+#define TORO_SEEK_SET 0
+#define TORO_SEEK_CUR 1
+#define TORO_SEEK_END 2
+/* The new offset, or -EINVAL (before 0, bad whence), -ESPIPE (a socket). */
+int64_t toro_lseek(int fd, int64_t offset, int whence);
+
+/* File types in toro_stat.mode, as in Linux. */
+#define TORO_S_IFMT 0170000
+#define TORO_S_IFREG 0100000
+#define TORO_S_IFDIR 0040000
+#define TORO_S_IFLNK 0120000
+#define TORO_S_ISREG(m) (((m)&TORO_S_IFMT) == TORO_S_IFREG)
+#define TORO_S_ISDIR(m) (((m)&TORO_S_IFMT) == TORO_S_IFDIR)
+struct toro_stat {
+	uint64_t ino; /* the host's inode number */
+	uint64_t size; /* bytes */
+	uint64_t blocks; /* 512-byte blocks allocated */
+	uint32_t mode; /* TORO_S_IF* type and permission bits */
+	uint32_t nlink; /* hard links */
+	uint32_t uid, gid; /* owner on the host */
+	int64_t atime_ns, mtime_ns, ctime_ns; /* times, ns since 1970 (UTC) */
+};
+/* stat does not follow a final symbolic link either: it describes the link. */
+int toro_stat(const char *path, struct toro_stat *st);
+int toro_fstat(int fd, struct toro_stat *st);
+int toro_fsync(int fd);
+int toro_truncate(const char *path, int64_t length);
+int toro_ftruncate(int fd, int64_t length);
+int toro_mkdir(const char *path, int mode);
+int toro_rmdir(const char *path);
+int toro_unlink(const char *path);
+/* Replaces newpath if it exists (a file by a file, an empty directory by one). */
+int toro_rename(const char *oldpath, const char *newpath);
+
+/* Directories: a descriptor that toro_readdir walks ("." and ".." included). */
+struct toro_dirent {
+	uint64_t ino; /* inode number */
+	uint32_t type; /* DT_* as in Linux: 4 directory, 8 regular file, 10 link */
+	char name[256]; /* NUL-terminated */
+};
+#define TORO_DT_DIR 4
+#define TORO_DT_REG 8
+#define TORO_DT_LNK 10
+int toro_opendir(const char *path);
+/* 1 with *e filled, 0 after the last entry, or -errno. */
+int toro_readdir(int dir, struct toro_dirent *e);
+int toro_closedir(int dir);
+
 /* Nanoseconds since boot (monotonic, the same clock on every CPU). */
 uint64_t toro_now_ns(void);
 /* Sleeps at least ns nanoseconds; other threads of the CPU run meanwhile. */

@@ -196,6 +196,19 @@ struct fuse_forget_in {
 };
 _Static_assert(sizeof(struct fuse_forget_in) == 8, "fuse_forget_in size");
 
+/* BATCH_FORGET: the header, then count fuse_forget_one records. No reply. */
+struct fuse_forget_one {
+	le64 nodeid; /* node to drop references of */
+	le64 nlookup; /* how many, >= 1 */
+};
+_Static_assert(sizeof(struct fuse_forget_one) == 16, "fuse_forget_one size");
+
+struct fuse_batch_forget_in {
+	le32 count; /* records that follow */
+	le32 dummy;
+};
+_Static_assert(sizeof(struct fuse_batch_forget_in) == 8, "fuse_batch_forget_in size");
+
 /* GETATTR request. */
 struct fuse_getattr_in {
 	le32 getattr_flags; /* FUSE_GETATTR_FH */

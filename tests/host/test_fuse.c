@@ -854,7 +854,9 @@ static int split(const char *path, char *out, size_t cap, struct fuse_path *w)
 		memcpy(out + n, name, len);
 		n += len;
 		out[n] = '\0';
-		CHECK_EQ(fuse_name_check(name, len), 0);
+		/* Every component is a name to look up, or ".." to step back. */
+		if (!(len == 2 && name[0] == '.' && name[1] == '.'))
+			CHECK_EQ(fuse_name_check(name, len), 0);
 	}
 	CHECK_EQ(w->index, w->depth);
 	return 0;
@@ -897,10 +899,20 @@ TEST(fuse_path_split)
 	CHECK(w.dir_only);
 	/* Refused. */
 	CHECK_EQ(split("", out, sizeof(out), &w), -ENOENT);
-	CHECK_EQ(split("..", out, sizeof(out), &w), -EINVAL);
-	CHECK_EQ(split("/a/../b", out, sizeof(out), &w), -EINVAL);
-	CHECK_EQ(split("/a/b/..", out, sizeof(out), &w), -EINVAL);
-	CHECK_EQ(split("../", out, sizeof(out), &w), -EINVAL);
+	/* ".." comes back as a component for the caller to step back with. */
+	CHECK_EQ(split("..", out, sizeof(out), &w), 0);
+	CHECK_STR(out, "..");
+	CHECK(w.dir_only);
+	CHECK_EQ(split("/a/../b", out, sizeof(out), &w), 0);
+	CHECK_STR(out, "a|..|b");
+	CHECK(!w.dir_only);
+	CHECK_EQ(split("/a/b/..", out, sizeof(out), &w), 0);
+	CHECK_STR(out, "a|b|..");
+	CHECK(w.dir_only);
+	CHECK_EQ(split("../", out, sizeof(out), &w), 0);
+	CHECK(w.dir_only);
+	CHECK_EQ(split("/a..", out, sizeof(out), &w), 0);
+	CHECK(!w.dir_only);
 
 	/* Stepping one at a time: at_last turns true with the target. */
 	CHECK_EQ(fuse_path_init(&w, "/d/f"), 0);
@@ -963,4 +975,62 @@ TEST(fuse_path_limits)
 	}
 	CHECK_EQ(fuse_path_init(&w, p), 0);
 	CHECK_EQ(w.depth, 0);
+}
+
+TEST(fuse_batch_forget)
+{
+	uint8_t buf[FUSE_BATCH_FORGET_BYTES];
+	struct fuse_req r = { .buf = buf, .cap = sizeof(buf), .uid = 0 };
+	struct fuse_forget_one items[FUSE_BATCH_FORGET_MAX + 1];
+
+	for (uint32_t i = 0; i <= FUSE_BATCH_FORGET_MAX; i++) {
+		items[i].nodeid = 100 + i;
+		items[i].nlookup = i + 1;
+	}
+	CHECK_EQ(fuse_req_batch_forget(&r, 9, items, 3), 0);
+	CHECK_EQ(r.len, 40 + 8 + 3 * 16);
+	CHECK_EQ(rd32(buf, 0), 40 + 8 + 3 * 16); /* in_header.len */
+	CHECK_EQ(rd32(buf, 4), 42); /* BATCH_FORGET */
+	CHECK_EQ(rd64(buf, 8), 9); /* unique */
+	CHECK_EQ(rd64(buf, 16), 0); /* nodeid: none */
+	CHECK_EQ(rd32(buf, 40), 3); /* count */
+	CHECK_EQ(rd64(buf, 48), 100);
+	CHECK_EQ(rd64(buf, 56), 1);
+	CHECK_EQ(rd64(buf, 80), 102);
+	CHECK_EQ(rd64(buf, 88), 3);
+	CHECK_EQ(fuse_req_batch_forget(&r, 9, items, FUSE_BATCH_FORGET_MAX), 0);
+	CHECK_EQ(fuse_req_batch_forget(&r, 9, items, FUSE_BATCH_FORGET_MAX + 1), -EINVAL);
+	CHECK_EQ(fuse_req_batch_forget(&r, 9, items, 0), -EINVAL);
+	CHECK_EQ(fuse_req_batch_forget(&r, 0, items, 1), -EINVAL);
+	items[1].nodeid = FUSE_ROOT_ID;
+	CHECK_EQ(fuse_req_batch_forget(&r, 9, items, 2), -EINVAL);
+	items[1].nodeid = 101;
+	items[0].nlookup = 0;
+	CHECK_EQ(fuse_req_batch_forget(&r, 9, items, 2), -EINVAL);
+	CHECK_EQ(r.len, 0);
+	r.cap = 40 + 8 + 16;
+	items[0].nlookup = 1;
+	CHECK_EQ(fuse_req_batch_forget(&r, 9, items, 2), -E2BIG);
+	CHECK_EQ(fuse_opcode_name(FUSE_BATCH_FORGET)[0], 'B');
+}
+
+/* A READ whose data went to a buffer of its own: only the header is passed. */
+TEST(fuse_reply_read_header_alone)
+{
+	uint8_t *h = malloc(16); /* exactly the header: ASan catches any read past */
+	struct fuse_reply rep;
+
+	wr32(h, 0, 16 + 5000); /* len: header and the data elsewhere */
+	wr32(h, 4, 0);
+	wr64(h, 8, 77);
+	CHECK_EQ(fuse_reply_check(h, 16 + 5000, 77, FUSE_READ, &rep), 0);
+	CHECK_EQ(rep.data_len, 5000);
+	CHECK_EQ(fuse_reply_check(h, 16 + 5000, 77, FUSE_READDIRPLUS, &rep), 0);
+	wr32(h, 4, (uint32_t)-EIO); /* an error carries no data */
+	CHECK_EQ(fuse_reply_check(h, 16 + 5000, 77, FUSE_READ, &rep), -EIO);
+	CHECK_STR(rep.reason, "error reply with a payload");
+	wr32(h, 0, 16);
+	CHECK_EQ(fuse_reply_check(h, 16, 77, FUSE_READ, &rep), -EIO);
+	CHECK_EQ(rep.error, -EIO);
+	free(h);
 }

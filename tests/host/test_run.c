@@ -177,7 +177,8 @@ TEST(argv_all_options)
 	CHECK_EQ(o.mem, 1032 * 1024);
 	CHECK_EQ(o.nargs, 3);
 	CHECK_STR(joined(&o),
-		  "/opt/qemu|-M|microvm,acpi=off|-accel|kvm|-cpu|max|-nodefaults|"
+		  "/opt/qemu|-M|microvm,acpi=off|-accel|kvm|-cpu|max,-arch-capabilities|"
+		  "-nodefaults|"
 		  "-no-user-config|-display|none|-no-reboot|-serial|stdio|"
 		  "-device|isa-debug-exit,iobase=0xf4,iosize=4|-smp|4|-m|1032K|"
 		  "-kernel|img.elf|-append|console=ttyS0 --cpus \"x y\"");
@@ -272,6 +273,172 @@ TEST(bad_publish_and_vsock)
 	many[k] = NULL;
 	CHECK_EQ(parse(&o, &why, &word, many), -EINVAL);
 	CHECK(strstr(why, "at most") != NULL);
+}
+
+TEST(fs_option)
+{
+	static char tag36[] = "--fs=/d:abcdefghijklmnopqrstuvwxyz0123456789";
+	char *plain[] = { "img.elf", "--fs", "/tmp/x", NULL };
+	char *tagged[] = { "--fs=/srv/data:web_1.v-2", "img.elf", NULL };
+	char *colons[] = { "img.elf", "--fs", "/a:b/c,d e\\f:d", NULL };
+	char *longest[] = { "img.elf", tag36, NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, plain), 0);
+	CHECK_STR(o.fs_dir, "/tmp/x");
+	CHECK_STR(o.fs_tag, "toro");
+	/* The option alone adds nothing: the caller starts virtiofsd first. */
+	CHECK(strstr(joined(&o), "fs") == NULL);
+	CHECK_EQ(parse(&o, &why, &bad, tagged), 0);
+	CHECK_STR(o.fs_dir, "/srv/data");
+	CHECK_STR(o.fs_tag, "web_1.v-2");
+	/* TAG is after the last ':': a DIR with colons keeps them; it may hold
+	 * commas, blanks and backslashes too (it never reaches QEMU). */
+	CHECK_EQ(parse(&o, &why, &bad, colons), 0);
+	CHECK_STR(o.fs_dir, "/a:b/c,d e\\f");
+	CHECK_STR(o.fs_tag, "d");
+	CHECK_EQ(parse(&o, &why, &bad, longest), 0);
+	CHECK_EQ(strlen(o.fs_tag), RUNOPTS_FS_TAG_MAX);
+	/* Without --fs nothing is shared. */
+	char *none[] = { "img.elf", NULL };
+
+	CHECK_EQ(parse(&o, &why, &bad, none), 0);
+	CHECK_STR(o.fs_dir, "");
+}
+
+TEST(bad_fs)
+{
+	static char tag37[] = "/d:abcdefghijklmnopqrstuvwxyz0123456789X";
+	static char long_dir[RUNOPTS_FS_DIR_MAX + 1];
+	static const struct {
+		const char *val; /* the --fs value */
+		const char *why; /* a word the message must hold */
+	} cases[] = {
+		{ "", "DIR[:TAG]" },	  { ":web", "DIR[:TAG]" },
+		{ "/x:", "TAG" },	  { "/x:two words", "TAG" },
+		{ "/x:a,b", "TAG" },	  { "/a:b/c", "needs one" },
+		{ tag37, "1 to 36" },	  { "/x:tag=1", "TAG" },
+		{ long_dir, "too long" },
+	};
+	const char *why, *bad;
+	struct run_opts o;
+
+	memset(long_dir, 'd', sizeof(long_dir) - 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *w[] = { "img.elf", "--fs", (char *)cases[i].val, NULL };
+
+		why = NULL;
+		CHECK_EQ(parse(&o, &why, &bad, w), -EINVAL);
+		CHECK(why && strstr(why, "--fs") && strstr(why, cases[i].why));
+		CHECK(bad == cases[i].val);
+	}
+	char *twice[] = { "img.elf", "--fs", "/a", "--fs=/b:other", NULL };
+
+	CHECK_EQ(parse(&o, &why, &bad, twice), -EINVAL);
+	CHECK(strstr(why, "only one") != NULL);
+	CHECK_STR(bad, "/b:other");
+	char *novalue[] = { "img.elf", "--fs", NULL };
+
+	CHECK_EQ(parse(&o, &why, &bad, novalue), -EINVAL);
+	CHECK_STR(bad, "--fs");
+}
+
+TEST(argv_fs)
+{
+	char *w[] = { "img.elf", "--fs", "/srv:share", "--mem", "256M", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, w), 0);
+	o.fs_backend = "/tmp/toro-1/fs.sock";
+	CHECK_STR(joined(&o),
+		  "qemu-system-x86_64|-M|microvm,memory-backend=toro-mem|-accel|tcg|"
+		  "-cpu|max|-nodefaults|-no-user-config|-display|none|-no-reboot|"
+		  "-serial|stdio|-device|isa-debug-exit,iobase=0xf4,iosize=4|-smp|1|"
+		  "-m|256M|-kernel|img.elf|-object|"
+		  "memory-backend-memfd,id=toro-mem,share=on,size=256M|-chardev|"
+		  "socket,id=toro-fs,path=/tmp/toro-1/fs.sock|-device|"
+		  "vhost-user-fs-device,chardev=toro-fs,tag=share|-global|"
+		  "virtio-mmio.force-legacy=false");
+}
+
+/* virtiofsd serves modern (VIRTIO_F_VERSION_1) devices only. */
+TEST(fs_means_modern_virtio)
+{
+	char *legacy1[] = { "img.elf", "--fs", "/srv", "--virtio", "legacy", NULL };
+	char *legacy2[] = { "img.elf", "--virtio=legacy", "--fs", "/srv", NULL };
+	char *modern[] = { "img.elf", "--virtio=modern", "--fs", "/srv", NULL };
+	char *plain[] = { "img.elf", "--virtio=legacy", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, legacy1), -EINVAL);
+	CHECK(strstr(why, "--virtio modern") != NULL);
+	CHECK_EQ(parse(&o, &why, &bad, legacy2), -EINVAL);
+	CHECK_EQ(parse(&o, &why, &bad, modern), 0);
+	CHECK(o.virtio_modern);
+	CHECK_EQ(parse(&o, &why, &bad, plain), 0);
+	CHECK(!o.virtio_modern);
+}
+
+TEST(argv_fs_and_vsock_share_one_memory_backend)
+{
+	char *w[] = { "img.elf",     "--fs",	  "/srv",     "--vsock",
+		      "/tmp/v.sock", "--machine", "acpi=off", NULL };
+	const char *why, *bad, *s, *p;
+	struct run_opts o;
+	int n = 0;
+
+	CHECK_EQ(parse(&o, &why, &bad, w), 0);
+	o.fs_backend = "/tmp/toro-2/fs.sock";
+	o.vsock_backend = "/tmp/toro-3/vhost.sock";
+	s = joined(&o);
+	CHECK(strstr(s, "|-M|microvm,memory-backend=toro-mem,acpi=off|") != NULL);
+	for (p = s; (p = strstr(p, "memory-backend-memfd")) != NULL; p++)
+		n++;
+	CHECK_EQ(n, 1);
+	CHECK(strstr(s, "|-kernel|img.elf|-object|"
+			"memory-backend-memfd,id=toro-mem,share=on,size=128M|"
+			"-chardev|socket,id=toro-vsock,path=/tmp/toro-3/vhost.sock|"
+			"-device|vhost-user-vsock-device,chardev=toro-vsock|"
+			"-chardev|socket,id=toro-fs,path=/tmp/toro-2/fs.sock|"
+			"-device|vhost-user-fs-device,chardev=toro-fs,tag=toro|"
+			"-global|virtio-mmio.force-legacy=false") != NULL);
+}
+
+/* Every option that adds QEMU arguments at once still fits RUNOPTS_MAX_ARGV. */
+TEST(argv_everything_fits)
+{
+	static char path[1024], kargs[2048];
+	char *w[64] = {
+		"img.elf",	    "--vsock", "/tmp/v.sock", "--fs",	"/srv:share",
+		"--console",	    path,      "--virtio",    "modern", "--machine",
+		"acpi=off,pic=off", "--cpus",  "64",	      "--mem",	"1T"
+	};
+	static struct runopts_argv a;
+	const char *why, *bad;
+	struct run_opts o;
+	int k = 15;
+
+	memcpy(path, "unix:/", 6);
+	memset(path + 6, 'p', sizeof(path) - 7);
+	memset(kargs, 'k', sizeof(kargs) - 1);
+	for (int i = 0; i < RUNOPTS_MAX_PUBLISH; i++) {
+		w[k++] = "--publish";
+		w[k++] = "127.0.0.1:65535:4294967295";
+	}
+	w[k++] = "--";
+	w[k++] = kargs;
+	w[k++] = "two words";
+	w[k] = NULL;
+	CHECK_EQ(parse(&o, &why, &bad, w), 0);
+	o.vsock_backend = "/tmp/toro-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/vhost.sock";
+	o.fs_backend = "/tmp/toro-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/fs.sock";
+	CHECK_EQ(runopts_build_argv(&o, &a), 0);
+	CHECK(a.argc < RUNOPTS_MAX_ARGV);
+	CHECK(a.argv[a.argc] == NULL);
+	CHECK_STR(a.argv[a.argc - 2], "-append");
 }
 
 TEST(argv_too_long)

@@ -1,0 +1,43 @@
+# Helpers shared by the integration scripts (sourced, not run). The script sets
+# $dir (its temporary directory) and may set $logs (files whose tails explain a
+# failure). Results are `ok N name` / `not ok N name`; `finish` prints the
+# closing `N passed, N failed` line and gives the exit status.
+n=0 passed=0 failed=0
+
+ok() {
+	n=$((n + 1)) passed=$((passed + 1))
+	echo "ok $n $1"
+}
+
+not_ok() {
+	n=$((n + 1)) failed=$((failed + 1))
+	echo "not ok $n $1"
+	shift
+	for why in "$@"; do printf '%s\n' "$why" | sed 's/^/# /'; done
+	for f in ${logs:-}; do
+		[ -s "$f" ] || continue
+		echo "# $(basename "$f"):"
+		tail -n 20 "$f" | sed 's/^/#   /'
+	done
+}
+
+# check NAME WANT GOT
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2'" "got '$3'"; fi
+}
+
+# Polls (every 50 ms, at most $1 tenths of a second) until "$2" succeeds.
+wait_for() {
+	limit=$1 i=0
+	shift
+	until eval "$1"; do
+		i=$((i + 1))
+		[ $i -gt $((limit * 2)) ] && return 1
+		sleep 0.05
+	done
+}
+
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
