@@ -451,7 +451,7 @@ static int http_get2(const char *p)
 
 int http_parse_date(const char *s, size_t len, int64_t *secs)
 {
-	int d, m = -1, yh, yl, hh, mm, ss, dim;
+	int d, m = 0, yh, yl, hh, mm, ss, dim;
 	bool day_ok = false;
 
 	if (len != HTTP_DATE_LEN || memcmp(s + 3, ", ", 2) != 0 || s[7] != ' ' ||
@@ -469,8 +469,8 @@ int http_parse_date(const char *s, size_t len, int64_t *secs)
 	hh = http_get2(s + 17);
 	mm = http_get2(s + 20);
 	ss = http_get2(s + 23);
-	if (!day_ok || m < 0 || d < 1 || yh < 0 || yl < 0 || hh < 0 || hh > 23 ||
-	    mm < 0 || mm > 59 || ss < 0 || ss > 59)
+	if (!day_ok || m < 1 || m > 12 || d < 1 || yh < 0 || yl < 0 || hh < 0 ||
+	    hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59)
 		return -1;
 	int64_t y = yh * 100 + yl;
 	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };

@@ -502,8 +502,10 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 	/*
 	 * Under KVM, QEMU 7.2 aborts when a (nested) host refuses the
 	 * IA32_ARCH_CAPABILITIES MSR it sets for "max"; Toro never reads it.
+	 * invtsc makes QEMU publish the TSC frequency (CPUID 0x40000010), which
+	 * a noisy host's PIT calibration may fail to find.
 	 */
-	add_arg(a, o->kvm ? "max,-arch-capabilities" : "max", &full);
+	add_arg(a, o->kvm ? "max,-arch-capabilities,+invtsc" : "max", &full);
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		add_arg(a, fixed[i], &full);
 	/* See lib/runopts.h for why the guest's exit port sits at 0xf4. */

@@ -108,6 +108,7 @@ integration() {
 	count "vsock" env O="$O" sh tests/integration/vsock.sh
 	count "fs_launch" env O="$O" sh tests/integration/fs_launch.sh
 	count "fs" env O="$O" sh tests/integration/fs.sh
+	count "webserver" env O="$O" sh tests/integration/webserver.sh
 }
 
 case "$stage" in

@@ -176,12 +176,13 @@ TEST(argv_all_options)
 	CHECK_EQ(o.cpus, 4);
 	CHECK_EQ(o.mem, 1032 * 1024);
 	CHECK_EQ(o.nargs, 3);
-	CHECK_STR(joined(&o),
-		  "/opt/qemu|-M|microvm,acpi=off|-accel|kvm|-cpu|max,-arch-capabilities|"
-		  "-nodefaults|"
-		  "-no-user-config|-display|none|-no-reboot|-serial|stdio|"
-		  "-device|isa-debug-exit,iobase=0xf4,iosize=4|-smp|4|-m|1032K|"
-		  "-kernel|img.elf|-append|console=ttyS0 --cpus \"x y\"");
+	CHECK_STR(
+		joined(&o),
+		"/opt/qemu|-M|microvm,acpi=off|-accel|kvm|-cpu|max,-arch-capabilities,+invtsc|"
+		"-nodefaults|"
+		"-no-user-config|-display|none|-no-reboot|-serial|stdio|"
+		"-device|isa-debug-exit,iobase=0xf4,iosize=4|-smp|4|-m|1032K|"
+		"-kernel|img.elf|-append|console=ttyS0 --cpus \"x y\"");
 }
 
 TEST(kernel_args_with_blanks_are_quoted)
