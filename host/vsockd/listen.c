@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -207,6 +208,16 @@ static void accept_all(int lfd, bool hybrid, uint32_t guest_port)
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			break;
+		if (!hybrid) {
+			int one = 1;
+
+			/*
+			 * A forwarder must not add Nagle's delay: the guest's
+			 * packets already are its segments, and a response sent in
+			 * two writes would wait for the client's delayed ACK.
+			 */
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		}
 		c = conn_new(fd, hybrid ? VD_PH_LINE : VD_PH_VSOCK);
 		if (!c)
 			continue;
