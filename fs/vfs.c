@@ -160,6 +160,18 @@ static struct fusefs *vfs_fs(int *err)
 	return fusefs_get(err);
 }
 
+/* A walk of path on the mounted file system (*f), as walk() has it. */
+static int vfs_walk(const char *path, bool parent, struct fusefs **f, struct walk *w)
+{
+	int r;
+
+	if (!path)
+		return -EINVAL;
+	if (!(*f = vfs_fs(&r)))
+		return r;
+	return walk(*f, path, parent, w);
+}
+
 /* ---- descriptors ---------------------------------------------------------------- */
 
 struct vfs_file {
@@ -580,11 +592,9 @@ int toro_stat(const char *path, struct toro_stat *st)
 	struct walk w;
 	int r;
 
-	if (!path || !st)
+	if (!st)
 		return -EINVAL;
-	if (!(f = vfs_fs(&r)))
-		return r;
-	if ((r = walk(f, path, false, &w)))
+	if ((r = vfs_walk(path, false, &f, &w)))
 		return r;
 	vfs_fill_stat(&w.attr, st);
 	walk_put(f, &w);
@@ -640,11 +650,7 @@ int toro_truncate(const char *path, int64_t length)
 	struct walk w;
 	int r;
 
-	if (!path)
-		return -EINVAL;
-	if (!(f = vfs_fs(&r)))
-		return r;
-	if ((r = walk(f, path, false, &w)))
+	if ((r = vfs_walk(path, false, &f, &w)))
 		return r;
 	if (vfs_is(&w.attr, VFS_S_IFDIR))
 		r = -EISDIR;
@@ -681,11 +687,7 @@ int toro_mkdir(const char *path, int mode)
 	struct walk w;
 	int r;
 
-	if (!path)
-		return -EINVAL;
-	if (!(f = vfs_fs(&r)))
-		return r;
-	if ((r = walk(f, path, true, &w)))
+	if ((r = vfs_walk(path, true, &f, &w)))
 		return r;
 	if (!w.last)
 		r = -EEXIST; /* the root, or "..": there already */
@@ -723,11 +725,7 @@ static int vfs_unlink(const char *path, uint32_t opcode)
 	struct walk w;
 	int r;
 
-	if (!path)
-		return -EINVAL;
-	if (!(f = vfs_fs(&r)))
-		return r;
-	if ((r = walk(f, path, true, &w)))
+	if ((r = vfs_walk(path, true, &f, &w)))
 		return r;
 	if (!w.last)
 		r = opcode == FUSE_RMDIR ? -EBUSY : -EISDIR;
@@ -753,11 +751,9 @@ int toro_rename(const char *oldpath, const char *newpath)
 	struct walk a, b;
 	int r;
 
-	if (!oldpath || !newpath)
+	if (!newpath)
 		return -EINVAL;
-	if (!(f = vfs_fs(&r)))
-		return r;
-	if ((r = walk(f, oldpath, true, &a)))
+	if ((r = vfs_walk(oldpath, true, &f, &a)))
 		return r;
 	if ((r = walk(f, newpath, true, &b))) {
 		walk_put(f, &a);

@@ -95,4 +95,4 @@ check "the link out of the share was not followed, nor its target touched" \
 check "files the guest removed are gone on the host" "" \
 	"$(ls "$share/scratch/d1" "$share/scratch/m" "$share/scratch/u" 2>/dev/null)"
 check "no virtiofsd is left" "" "$(pgrep -f "virtiofsd.*source=$share")"
-finish
+results

@@ -23,7 +23,8 @@ export TMPDIR
 piddir=/var/run/virtiofsd
 pidtag=$(printf '%s' "$TMPDIR" | tr / .)
 vm=""
-n=0 passed=0 failed=0
+logs="$out $err"
+. tests/integration/lib.sh
 
 cleanup() {
 	[ -n "$vm" ] && kill "$vm" 2>/dev/null && wait "$vm" 2>/dev/null
@@ -31,34 +32,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-ok() {
-	n=$((n + 1)) passed=$((passed + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n $1"
-	shift
-	for why in "$@"; do printf '%s\n' "$why" | sed 's/^/# /'; done
-	for f in "$out" "$err"; do
-		[ -s "$f" ] || continue
-		echo "# $(basename "$f"):"
-		tail -n 15 "$f" | sed 's/^/#   /'
-	done
-}
-
-# Polls (every 50 ms, at most $1 tenths of a second) until "$2" succeeds.
-wait_for() {
-	limit=$1 i=0
-	shift
-	until eval "$1"; do
-		i=$((i + 1))
-		[ $i -gt $((limit * 2)) ] && return 1
-		sleep 0.05
-	done
-}
 
 # What a run left behind: virtiofsd processes serving our directories, files in
 # TMPDIR, pid files for our sockets. Empty when all is clean.
@@ -155,8 +128,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	run "$toro" run "$hello" --fs "$share"
 	check "not root: virtiofsd fails, toro says it needs root" 125 "$rc" \
 		"virtiofsd did not start: it exited with status" "needs root"
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
+	results
 	exit
 fi
 
@@ -262,5 +234,4 @@ if command -v setpriv >/dev/null 2>&1; then
 		"virtiofsd did not start: it exited with status" "needs root"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+results

@@ -1,6 +1,6 @@
 # Helpers shared by the integration scripts (sourced, not run). The script sets
 # $dir (its temporary directory) and may set $logs (files whose tails explain a
-# failure). Results are `ok N name` / `not ok N name`; `finish` prints the
+# failure). Results are `ok N name` / `not ok N name`; `results` prints the
 # closing `N passed, N failed` line and gives the exit status.
 n=0 passed=0 failed=0
 
@@ -37,7 +37,7 @@ wait_for() {
 	done
 }
 
-finish() {
+results() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }

@@ -10,7 +10,8 @@ echo_img="$O/examples/echo.elf"
 dir=$(mktemp -d)
 sock="$dir/v.sock"
 vm=""
-n=0 passed=0 failed=0
+logs="$dir/console"
+. tests/integration/lib.sh
 
 cleanup() {
 	[ -n "$vm" ] && kill "$vm" 2>/dev/null && wait "$vm" 2>/dev/null
@@ -19,38 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-ok() {
-	n=$((n + 1)) passed=$((passed + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n $1"
-	shift
-	for why in "$@"; do echo "# $why"; done
-	if [ -f "$dir/console" ]; then
-		echo "# console:"
-		tail -n 20 "$dir/console" | sed 's/^/#   /'
-	fi
-}
-
-# check NAME WANT GOT
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2'" "got '$3'"; fi
-}
-
-# Polls (every 50 ms, at most $1 tenths of a second) until "$2" succeeds.
-wait_for() {
-	limit=$1 i=0
-	shift
-	until eval "$1"; do
-		i=$((i + 1))
-		[ $i -gt $((limit * 2)) ] && return 1
-		sleep 0.05
-	done
-}
 
 # start_vm IMAGE ARGS...: boots in the background, waits for the guest's "ready".
 start_vm() {
@@ -225,5 +194,4 @@ kill "$vm"
 wait "$vm"
 vm=""
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+results

@@ -214,4 +214,4 @@ vm=""
 check "toro stops on Ctrl-C (130)" "130" "$rc"
 check "nothing is left behind" "" \
 	"$(pgrep -f "virtiofsd.*$TMPDIR|toro-vsockd.*$TMPDIR"; ls -A "$TMPDIR")"
-finish
+results
