@@ -34,6 +34,7 @@
 #define VFS_S_IFDIR 0040000u
 #define VFS_S_IFLNK 0120000u
 #define VFS_S_IFREG 0100000u
+#define VFS_S_IFSOCK 0140000u
 /* Flags the host sees at OPEN: the rest (O_CREAT, O_EXCL...) are ours. */
 #define VFS_OPEN_PASS (TORO_O_ACCMODE | TORO_O_APPEND | TORO_O_TRUNC)
 #define VFS_FLAGS_KNOWN                                                               \
@@ -608,6 +609,12 @@ int toro_fstat(int fd, struct toro_stat *st)
 	struct fuse_attr a;
 	int r;
 
+	if (!vf && err == -ESPIPE) {
+		/* A socket: what Linux says of one, a type and nothing else. */
+		memset(st, 0, sizeof(*st));
+		st->mode = VFS_S_IFSOCK | 0777;
+		return 0;
+	}
 	if (!vf)
 		return err;
 	r = fusefs_getattr(vf->f, vf->node, !vf->dir, vf->fh, &a);

@@ -573,7 +573,8 @@ int toro_shutdown(int fd, int how)
 
 /*
  * Sockets wait in sk_poll; any other descriptor (a file) is always ready, as
- * poll(2) has it for regular files, and then nobody waits.
+ * poll(2) has it for regular files, and then nobody waits; a number that is no
+ * descriptor is POLLNVAL, and counts as ready, as in poll(2).
  */
 int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns)
 {
@@ -597,16 +598,16 @@ int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns)
 		held[i] = NULL;
 		if (fds[i].sock < 0)
 			continue;
-		if (!o) {
-			t[i].sock = 0; /* no socket has number 0: sk_poll says NVAL */
-		} else if (o->ops == &sk_ops) {
+		if (o && o->ops == &sk_ops) {
 			held[i] = (struct sk_fd *)o;
 			t[i].sock = held[i]->id;
-		} else {
-			t[i].sock = -1;
-			files++;
-			fd_put(o);
+			continue;
 		}
+		/* Not a socket: answered here, at once. */
+		t[i].sock = -1;
+		files++;
+		if (o)
+			fd_put(o);
 	}
 	r = sk_poll(t, n, files ? 0 : timeout_ns);
 	if (r == -ENODEV && files)
@@ -617,8 +618,15 @@ int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns)
 		if (r < 0)
 			continue;
 		fds[i].revents = t[i].revents;
-		if (fds[i].sock >= 0 && t[i].sock == -1)
-			fds[i].revents = fds[i].events & (TORO_POLLIN | TORO_POLLOUT);
+		if (fds[i].sock >= 0 && t[i].sock == -1) {
+			struct fd_obj *o = fd_get(fds[i].sock);
+
+			fds[i].revents = o ? fds[i].events &
+							 (TORO_POLLIN | TORO_POLLOUT) :
+					     TORO_POLLNVAL;
+			if (o)
+				fd_put(o);
+		}
 		ready += fds[i].revents != 0;
 	}
 	free(t);

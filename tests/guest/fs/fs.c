@@ -363,6 +363,26 @@ KTEST(fs, dotdot_never_leaves_the_share)
 	KEXPECT_EQ(st.mode & TORO_S_IFMT, TORO_S_IFLNK);
 }
 
+KTEST(fs, poll_finds_a_file_ready)
+{
+	struct toro_pollfd p[3];
+	int fd;
+
+	if (!have_fs())
+		return;
+	fd = toro_open("hello.txt", TORO_O_RDONLY, 0);
+	p[0] = (struct toro_pollfd){ .sock = fd, .events = TORO_POLLIN | TORO_POLLOUT };
+	p[1] = (struct toro_pollfd){ .sock = -1, .events = TORO_POLLIN };
+	p[2] = (struct toro_pollfd){ .sock = 888888, .events = TORO_POLLIN };
+	/* Ready at once, even with no timeout and no vsock device. */
+	KEXPECT_EQ(toro_poll(p, 3, -1), 2);
+	KEXPECT_EQ(p[0].revents, TORO_POLLIN | TORO_POLLOUT);
+	KEXPECT_EQ(p[1].revents, 0);
+	KEXPECT_EQ(p[2].revents, TORO_POLLNVAL);
+	KEXPECT_EQ(toro_shutdown(fd, TORO_SHUT_WR), -ENOTSOCK);
+	KEXPECT_EQ(toro_close(fd), 0);
+}
+
 /* POSIX cksum of the file at path, read in pieces of chunk bytes. */
 static int file_cksum(const char *path, size_t chunk, uint32_t *crc, uint64_t *size)
 {

@@ -49,6 +49,34 @@ KTEST(vsock, a_port_has_one_listener)
 	KEXPECT_EQ(toro_close(a), -EBADF);
 }
 
+KTEST(vsock, sockets_are_descriptors_like_files)
+{
+	struct toro_pollfd p[2];
+	struct toro_stat st;
+	char c;
+
+	if (!have_device())
+		return;
+	int l = toro_listen(1240, 4);
+
+	KEXPECT_GT(l, 0);
+	KEXPECT_EQ(toro_write(l, "x", 1), -ENOTCONN); /* listening, not connected */
+	KEXPECT_EQ(toro_pread(l, &c, 1, 0), -ESPIPE);
+	KEXPECT_EQ(toro_lseek(l, 0, TORO_SEEK_SET), -ESPIPE);
+	KEXPECT_EQ(toro_fstat(l, &st), 0);
+	KEXPECT_EQ(st.mode & TORO_S_IFMT, 0140000);
+	KEXPECT_EQ(toro_readdir(l, NULL), -ENOTDIR);
+	p[0].sock = l;
+	p[0].events = TORO_POLLIN;
+	p[1].sock = 999999;
+	p[1].events = TORO_POLLIN;
+	KEXPECT_EQ(toro_poll(p, 2, 0), 1);
+	KEXPECT_EQ(p[0].revents, 0);
+	KEXPECT_EQ(p[1].revents, TORO_POLLNVAL);
+	KEXPECT_EQ(toro_close(l), 0);
+	KEXPECT_EQ(toro_read(l, &c, 1), -EBADF);
+}
+
 KTEST(vsock, accept_times_out)
 {
 	if (!have_device())
