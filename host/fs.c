@@ -273,7 +273,12 @@ int virtiofsd_start(struct run_opts *o, struct virtiofsd *f)
 
 	daemon_path("TORO_VIRTIOFSD", VIRTIOFSD_PATH, path, sizeof(path));
 	snprintf(sockopt, sizeof(sockopt), "--socket-path=%s", f->sock);
-	source_opt(o->fs_dir, source, sizeof(source));
+	/* virtiofsd chroots into the source: a relative one would be looked up
+	 * from its own root. */
+	char *abs = realpath(o->fs_dir, NULL);
+
+	source_opt(abs ? abs : o->fs_dir, source, sizeof(source));
+	free(abs);
 	const char *argv[] = { path, sockopt,	       "-o", source,
 			       "-o", "sandbox=chroot", "-o", "cache=none",
 			       "-o", "log_level=err",  NULL };

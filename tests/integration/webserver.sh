@@ -35,8 +35,12 @@ ln -s "$dir/secret" "$site/link"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 
-"$toro" run "$img" --cpus 2 --fs "$site" --publish "127.0.0.1:$port:80" --timeout 1200 \
-	-- fs_timeout=5 -- 0 1 >"$console" 2>&1 </dev/null &
+# As in the README's quick start: --fs with a path relative to where toro runs.
+toro_abs=$(cd "$(dirname "$toro")" && pwd)/toro
+img_abs=$(cd "$(dirname "$img")" && pwd)/webserver.elf
+(cd "$dir" && exec "$toro_abs" run "$img_abs" --cpus 2 --fs site \
+	--publish "127.0.0.1:$port:80" --timeout 1200 -- fs_timeout=5 -- 0 1) \
+	>"$console" 2>&1 </dev/null &
 vm=$!
 wait_for 1200 'grep -q "listening on vsock port 80" "$console" || ! kill -0 $vm 2>/dev/null'
 check "the server starts" "webserver: listening on vsock port 80" \
