@@ -35,9 +35,10 @@
 #define BODY_MAX (64u * 1024)
 
 struct conn {
-	int sock;
+	int sock; /* the client's socket */
 	char in[HTTP_HEAD_MAX]; /* received, not yet handled */
-	size_t len;
+	size_t len; /* bytes in in[] */
+	bool keep_10; /* an HTTP/1.0 client asked for keep-alive: say yes */
 	uint8_t *chunk; /* CHUNK bytes for file data */
 };
 
@@ -49,10 +50,13 @@ static bool send_all(struct conn *c, const void *buf, size_t n)
 /* Sends a response head; extra holds further header lines (each ending in CRLF). */
 static bool send_head(struct conn *c, int status, const char *extra, bool close)
 {
-	char h[1024];
+	char h[2048];
+	/* A 1.0 client closes unless told otherwise (RFC 9112 9.3). */
 	int n = snprintf(h, sizeof(h), "HTTP/1.1 %d %s\r\nServer: toro\r\n%s%s\r\n",
-			 status, http_reason(status), extra,
-			 close ? "Connection: close\r\n" : "");
+			 status, http_status_reason(status), extra,
+			 close	    ? "Connection: close\r\n" :
+			 c->keep_10 ? "Connection: keep-alive\r\n" :
+				      "");
 
 	return n > 0 && (size_t)n < sizeof(h) && send_all(c, h, (size_t)n);
 }
@@ -61,8 +65,9 @@ static bool send_head(struct conn *c, int status, const char *extra, bool close)
 static bool send_error(struct conn *c, int status, bool head, bool close,
 		       const char *more)
 {
-	char extra[512], body[128];
-	int bl = snprintf(body, sizeof(body), "%d %s\n", status, http_reason(status));
+	char extra[1024], body[128];
+	int bl = snprintf(body, sizeof(body), "%d %s\n", status,
+			  http_status_reason(status));
 
 	snprintf(extra, sizeof(extra),
 		 "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n%s",
@@ -89,6 +94,27 @@ static int fs_status(int err)
 	}
 }
 
+/* Writes path percent-encoded (all but unreserved bytes and '/') into out. */
+static void url_escape(const char *path, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *path && o + 4 <= cap; path++) {
+		unsigned char b = (unsigned char)*path;
+
+		if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+		    (b >= '0' && b <= '9') || strchr("/-._~", b)) {
+			out[o++] = (char)b;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[b >> 4];
+			out[o++] = hex[b & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
 /* Sends [first, last] of fd; false if the connection must end. */
 static bool send_file(struct conn *c, int fd, uint64_t first, uint64_t last)
 {
@@ -110,7 +136,7 @@ static bool send_file(struct conn *c, int fd, uint64_t first, uint64_t last)
 static bool serve(struct conn *c, const struct http_request *rq)
 {
 	bool head = rq->method == HTTP_HEAD, close = !rq->keep_alive;
-	char path[HTTP_URI_MAX + 16], extra[512], date[HTTP_DATE_LEN + 1];
+	char path[HTTP_URI_MAX + 16], extra[1024], date[HTTP_DATE_LEN + 1];
 	struct toro_stat st;
 	uint64_t first = 0, last = 0;
 	int status = 200, fd, r;
@@ -123,7 +149,15 @@ static bool serve(struct conn *c, const struct http_request *rq)
 		size_t n = strlen(path);
 
 		if (path[n - 1] != '/') {
-			snprintf(extra, sizeof(extra), "Location: %s/\r\n", rq->path);
+			/* Relative (RFC 9110 10.2.2): the last name, escaped, then '/'.
+			 * A name is at most 255 bytes, so this always fits. */
+			const char *name = rq->path + n;
+			char loc[3 * 255 + 2];
+
+			while (name[-1] != '/')
+				name--;
+			url_escape(name, loc, sizeof(loc));
+			snprintf(extra, sizeof(extra), "Location: %s/\r\n", loc);
 			return send_error(c, 301, head, close, extra) && !close;
 		}
 		snprintf(path + n, sizeof(path) - n, "index.html");
@@ -181,12 +215,34 @@ static bool serve(struct conn *c, const struct http_request *rq)
 	return ok && !close;
 }
 
-/* Reads and drops n body bytes (some may be in c->in already). */
+/* The nanoseconds left until deadline (0 once it passed). */
+static int64_t left(uint64_t deadline)
+{
+	uint64_t now = toro_now_ns();
+
+	return now >= deadline ? 0 : (int64_t)(deadline - now);
+}
+
+/* Receives more into c->in, waiting until deadline at most. > 0 bytes, 0 at the
+ * end of the stream, -ETIMEDOUT, or another -errno. */
+static long recv_more(struct conn *c, uint64_t deadline)
+{
+	int64_t ns = left(deadline);
+
+	if (ns == 0)
+		return -ETIMEDOUT;
+	return toro_recv(c->sock, c->in + c->len, sizeof(c->in) - c->len, ns);
+}
+
+/* Reads and drops n body bytes (some may be in c->in already); the whole body
+ * must come within HEAD_TIMEOUT, like the head. */
 static bool skip_body(struct conn *c, uint64_t n)
 {
+	uint64_t deadline = toro_now_ns() + HEAD_TIMEOUT;
+
 	while (n) {
 		if (c->len == 0) {
-			long r = toro_recv(c->sock, c->in, sizeof(c->in), HEAD_TIMEOUT);
+			long r = recv_more(c, deadline);
 
 			if (r <= 0)
 				return false;
@@ -201,66 +257,67 @@ static bool skip_body(struct conn *c, uint64_t n)
 	return true;
 }
 
+/*
+ * Waits for a whole request head in c->in. Between requests the client may stay
+ * silent for IDLE_TIMEOUT; once a head has begun it must be complete within
+ * HEAD_TIMEOUT, however slowly it trickles (slowloris). Returns the head length,
+ * or 0 when the connection must end (a 408 or the parser's error was sent).
+ */
+static long read_head(struct conn *c, struct http_request *rq)
+{
+	uint64_t deadline = toro_now_ns() + (c->len ? HEAD_TIMEOUT : IDLE_TIMEOUT);
+	bool begun = c->len > 0;
+	long head, r;
+
+	while ((head = http_parse_request(c->in, c->len, rq)) == 0) {
+		r = recv_more(c, deadline);
+		if (r == -ETIMEDOUT && begun)
+			send_error(c, 408, false, true, NULL);
+		if (r <= 0)
+			return 0; /* closed, idle too long, timed out or reset */
+		if (!begun) {
+			begun = true;
+			deadline = toro_now_ns() + HEAD_TIMEOUT;
+		}
+		c->len += (size_t)r;
+	}
+	if (head < 0) {
+		/* 400, 414, 431, 505: the rest of the stream cannot be trusted. */
+		send_error(c, (int)-head, false, true, NULL);
+		return 0;
+	}
+	return head;
+}
+
 static int connection(void *arg)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	struct http_request *rq = malloc(sizeof(*rq));
+	int sock = (int)(intptr_t)arg;
+	long head;
 
 	if (!c || !rq || !(c->chunk = malloc(CHUNK)))
-		goto out;
-	c->sock = (int)(intptr_t)arg;
-	for (;;) {
-		/* A request head: wait for its first byte, then for the rest. */
-		uint64_t deadline = 0;
-		long head;
-
-		while ((head = http_parse_request(c->in, c->len, rq)) == 0) {
-			int64_t left = IDLE_TIMEOUT;
-
-			if (c->len) {
-				uint64_t now = toro_now_ns();
-
-				if (!deadline)
-					deadline = now + HEAD_TIMEOUT;
-				left = now >= deadline ? 0 : (int64_t)(deadline - now);
-				if (left == 0) {
-					send_error(c, 408, false, true, NULL);
-					goto out;
-				}
-			}
-			long r = toro_recv(c->sock, c->in + c->len,
-					   sizeof(c->in) - c->len, left);
-
-			if (r == -ETIMEDOUT && c->len) {
-				send_error(c, 408, false, true, NULL);
-				goto out;
-			}
-			if (r <= 0)
-				goto out; /* closed, idle too long, or reset */
-			c->len += (size_t)r;
-		}
-		if (head < 0) {
-			send_error(c, (int)-head, false, true, NULL);
-			goto out;
-		}
+		goto out; /* out of memory: the client may try again */
+	c->sock = sock;
+	while ((head = read_head(c, rq)) > 0) {
 		memmove(c->in, c->in + head, c->len - (size_t)head);
 		c->len -= (size_t)head;
+		c->keep_10 = rq->minor == 0 && rq->keep_alive;
 		if (rq->chunked) {
 			send_error(c, 501, false, true, NULL);
-			goto out;
+			break;
 		}
 		if (rq->content_length > BODY_MAX) {
 			send_error(c, 413, false, true, NULL);
-			goto out;
+			break;
 		}
 		if (!skip_body(c, rq->content_length) || !serve(c, rq))
-			goto out;
+			break;
 	}
 out:
-	if (c) {
-		toro_close(c->sock);
+	toro_close(sock);
+	if (c)
 		free(c->chunk);
-	}
 	free(c);
 	free(rq);
 	return 0;

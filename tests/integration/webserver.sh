@@ -24,9 +24,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$site/sub" "$site/nodir" "$TMPDIR"
+mkdir -p "$site/sub" "$site/nodir" "$site/sub/two words" "$TMPDIR"
 printf '<h1>Toro</h1>\n' >"$site/index.html"
 printf '<p>sub</p>\n' >"$site/sub/index.html"
+printf '<p>two</p>\n' >"$site/sub/two words/index.html"
 printf 'plain text\n' >"$site/a.txt"
 head -c 4096 /dev/urandom >"$site/4k.bin"
 head -c 268435456 /dev/urandom >"$site/big.bin"
@@ -83,6 +84,8 @@ check "POST gives 405" "405" "$(code -X POST -d x "$url/a.txt")"
 check "a directory without its slash is redirected" "301 /sub/" \
 	"$(code "$url/sub") $(curl -s -o /dev/null -w '%{redirect_url}' "$url/sub" | sed 's|^http://[^/]*||')"
 check "a directory gives its index.html" "<p>sub</p>" "$(curl -s "$url/sub/")"
+check "a redirect to a name with a space is escaped and followed" "<p>two</p>" \
+	"$(curl -s -L "$url/sub/two%20words")"
 check "a directory without index.html gives 404" "404" "$(code "$url/nodir/")"
 
 # Traversal: nothing outside the site, however spelled.
