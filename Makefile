@@ -38,14 +38,15 @@ KLDFLAGS := -nostdlib -static -no-pie --gc-sections -z max-page-size=4096 -z noe
 	-T arch/x86_64/kernel.ld
 
 KERNEL_SRCS := $(wildcard arch/x86_64/*.S arch/x86_64/*.c platform/*.c kernel/*.c lib/*.c \
-	drivers/virtio/*.c fs/*.c net/*.c)
+	drivers/virtio/*.c fs/*.c net/*.c debug/*.c)
 KERNEL_OBJS := $(patsubst %,$(O)/k/%.o,$(basename $(KERNEL_SRCS)))
 
 EXAMPLES := $(notdir $(wildcard examples/*))
 GUEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guest/*/*.c))))
 GUEST_SUITES := $(sort $(GUEST_SUITES))
 IMAGES := $(EXAMPLES:%=$(O)/examples/%.elf) $(GUEST_SUITES:%=$(O)/tests/guest/%.elf) \
-	$(O)/tests/integration/probe.elf $(O)/tests/integration/vsock.elf $(O)/bench/sched.elf \
+	$(O)/tests/integration/probe.elf $(O)/tests/integration/vsock.elf \
+	$(O)/tests/integration/gdb.elf $(O)/bench/sched.elf \
 	$(O)/bench/fs.elf
 
 $(O)/k/%.o: %.c Makefile
@@ -88,6 +89,9 @@ $(O)/tests/integration/probe.elf: $(KERNEL_OBJS) $(O)/k/tests/integration/probe.
 $(O)/tests/integration/vsock.elf: $(KERNEL_OBJS) $(O)/k/tests/integration/vsock/main.o \
 		arch/x86_64/kernel.ld scripts/mksyms.sh
 	$(link_image)
+$(O)/tests/integration/gdb.elf: $(KERNEL_OBJS) $(O)/k/tests/integration/gdb/main.o \
+		arch/x86_64/kernel.ld scripts/mksyms.sh
+	$(link_image)
 $(O)/bench/fs.elf: $(KERNEL_OBJS) $(O)/k/bench/fs/main.o arch/x86_64/kernel.ld \
 		scripts/mksyms.sh
 	$(link_image)
@@ -114,7 +118,7 @@ VSOCKD_OBJS := $(patsubst %.c,$(O)/h/%.o,$(wildcard host/vsockd/*.c))
 $(O)/toro-vsockd: $(VSOCKD_OBJS) $(HOST_LIB_OBJS)
 	$(Q)$(HOSTCC) -o $@ $^
 $(O)/toro: $(O)/h/host/toro.o $(O)/h/host/run.o $(O)/h/host/ktest.o $(O)/h/host/image.o \
-		$(O)/h/host/vsock.o $(O)/h/host/fs.o $(O)/h/host/daemon.o \
+		$(O)/h/host/vsock.o $(O)/h/host/fs.o $(O)/h/host/daemon.o $(O)/h/host/debug.o \
 		$(HOST_LIB_OBJS)
 	$(Q)$(HOSTCC) -o $@ $^
 

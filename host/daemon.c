@@ -21,6 +21,13 @@
 
 /* The last of SIGINT, SIGTERM, SIGHUP caught outside run_vm(), or 0. */
 static volatile sig_atomic_t caught;
+/* daemon_spawn() puts its children in process groups of their own. */
+static bool detach;
+
+void daemon_detach(void)
+{
+	detach = true;
+}
 
 void daemon_path(const char *env, const char *dflt, char *buf, size_t len)
 {
@@ -86,6 +93,8 @@ pid_t daemon_spawn(const char *path, const char *const argv[], int keep_fd, int 
 			goto fail;
 		if (getppid() != parent)
 			_exit(127);
+		if (detach && setpgid(0, 0) < 0)
+			goto fail;
 		if (keep_fd >= 0 && fcntl(keep_fd, F_SETFD, 0) < 0)
 			goto fail;
 		if (err_fd >= 0 && err_fd != 2 && dup2(err_fd, 2) < 0)

@@ -33,6 +33,12 @@ int daemon_tmpdir(char *dir, size_t len);
  */
 pid_t daemon_spawn(const char *path, const char *const argv[], int keep_fd, int err_fd);
 
+/*
+ * From now on daemon_spawn()'s children get a process group of their own, out
+ * of reach of the terminal's Ctrl-C (toro debug: it is gdb's).
+ */
+void daemon_detach(void);
+
 /* Waits up to ms for pid to exit; true once it is reaped, *status (or NULL) set. */
 bool daemon_reap(pid_t pid, int ms, int *status);
 

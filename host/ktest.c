@@ -169,6 +169,9 @@ int ktest_run(const struct run_opts *o)
 	case RUN_ERROR:
 		fail(&failed, "could not start qemu");
 		break;
+	case RUN_STOPPED: /* not reached: only toro debug has a started() */
+		fail(&failed, "the VM was stopped");
+		break;
 	}
 
 	printf("%u passed, %u failed", (unsigned int)t.k.passed, (unsigned int)failed);

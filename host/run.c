@@ -11,6 +11,10 @@
  *   STOPPING  QEMU got SIGTERM (it exits cleanly, restoring the terminal); after
  *             1 s, or a second signal, it gets SIGKILL and we reap it.
  *
+ * With run_io.started (toro debug), the fd it returns (gdb's pidfd) is in the
+ * poll() too: once it is readable, QEMU gets SIGKILL at once (STOPPING, with no
+ * grace: nothing of QEMU's needs restoring, as its stdin is no terminal).
+ *
  * Helper daemons registered with run_watch_helper() are watched through their
  * pidfds in the same poll(). A helper that exits while QEMU runs is reported once
  * QEMU outlives it by RUN_HELPER_GRACE_MS; the VM keeps running (its guest sees
@@ -138,7 +142,7 @@ static int until(long long deadline)
 /* In the child: become QEMU, or report errno through errfd and die. */
 static void __attribute__((noreturn))
 child_exec(const struct runopts_argv *a, const struct run_io *io, const sigset_t *mask,
-	   pid_t parent, int errfd)
+	   pid_t parent, int keep_fd, int errfd)
 {
 	int err;
 
@@ -147,9 +151,20 @@ child_exec(const struct runopts_argv *a, const struct run_io *io, const sigset_t
 	/* If we already lost the parent, the death signal will never come. */
 	if (getppid() != parent)
 		_exit(127);
+	/* Out of the terminal's foreground group: Ctrl-C is gdb's, not ours. */
+	if (io->detach && setpgid(0, 0) < 0)
+		goto fail;
+	/* The stub's listening socket, which QEMU takes as -chardev ...,fd=N. */
+	if (keep_fd >= 0 && fcntl(keep_fd, F_SETFD, 0) < 0)
+		goto fail;
 	if ((io->stdin_fd != 0 && dup2(io->stdin_fd, 0) < 0) ||
 	    (io->stdout_fd != 1 && dup2(io->stdout_fd, 1) < 0))
 		goto fail;
+	/* A caller's close-on-exec fd that already is 0 or 1 (we were started
+	 * with it closed) must stay open all the same. */
+	for (int fd = 0; fd < 2; fd++)
+		if ((fd ? io->stdout_fd : io->stdin_fd) == fd)
+			fcntl(fd, F_SETFD, 0);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	execvp(a->argv[0], (char *const *)a->argv);
 fail:
@@ -221,6 +236,8 @@ int run_exit_code(const struct run_result *r)
 		return TORO_EXIT_TIMEOUT;
 	case RUN_INTERRUPTED:
 		return 128 + r->code;
+	case RUN_STOPPED:
+		return 0; /* as the caller asked; it has its own status to give */
 	case RUN_NOEXEC:
 		return TORO_EXIT_NOEXEC;
 	default:
@@ -252,10 +269,11 @@ static void classify_exit(int st, struct run_result *r)
 
 /*
  * The wait loop of the primer, with QEMU started as pid. Fills r unless we stopped
- * the VM ourselves (timeout or signal), in which case r is already set.
+ * the VM ourselves (timeout, signal or stop_fd), in which case r is already set.
+ * stop_fd is started()'s fd, or -1; stop_req asks for the stop at once.
  */
 static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid, int sfd,
-		    struct run_result *r)
+		    int stop_fd, bool stop_req, struct run_result *r)
 {
 	long long deadline = o->timeout_ms ? now_ms() + (long long)o->timeout_ms : -1;
 	/* Per helper: -1 running, -2 reported, else when it exited (ms). */
@@ -267,9 +285,10 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 	for (int i = 0; i < RUN_MAX_HELPERS; i++)
 		gone[i] = -1;
 	for (;;) {
-		struct pollfd p[2 + RUN_MAX_HELPERS] = {
+		struct pollfd p[3 + RUN_MAX_HELPERS] = {
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = watching ? io->watch_fd : -1, .events = POLLIN }
+			{ .fd = watching ? io->watch_fd : -1, .events = POLLIN },
+			{ .fd = stopping ? -1 : stop_fd, .events = POLLIN }
 		};
 		long long wake = deadline;
 		struct signalfd_siginfo si;
@@ -280,12 +299,15 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 			bool watch = helpers[i].used && gone[i] == -1 && !stopping;
 			long long due = gone[i] + RUN_HELPER_GRACE_MS;
 
-			p[2 + i].fd = watch ? helpers[i].pidfd : -1;
-			p[2 + i].events = POLLIN;
+			p[3 + i].fd = watch ? helpers[i].pidfd : -1;
+			p[3 + i].events = POLLIN;
 			if (!stopping && gone[i] >= 0 && (wake < 0 || due < wake))
 				wake = due;
 		}
-		if (poll(p, 2 + RUN_MAX_HELPERS, until(wake)) < 0 && errno != EINTR) {
+		/* A stop that started() asked for is taken at once. */
+		int ms = stop_req && !stopping ? 0 : until(wake);
+
+		if (poll(p, 3 + RUN_MAX_HELPERS, ms) < 0 && errno != EINTR) {
 			/* Cannot wait: stop QEMU for good below. */
 			if (!stopping) {
 				r->outcome = RUN_ERROR;
@@ -296,13 +318,16 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 
 		/* Take every pending signal before looking at the child. */
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			if (si.ssi_signo != SIGCHLD)
+			if (si.ssi_signo != SIGCHLD &&
+			    !(io->detach && si.ssi_signo == SIGINT))
 				sig = (int)si.ssi_signo;
 
 		if (watching && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			watching = io->on_data(io->ctx, io->watch_fd);
+		if (p[2].fd >= 0 && p[2].revents)
+			stop_req = true;
 		for (int i = 0; i < RUN_MAX_HELPERS; i++)
-			if (p[2 + i].fd >= 0 && p[2 + i].revents)
+			if (p[3 + i].fd >= 0 && p[3 + i].revents)
 				gone[i] = now_ms();
 
 		if (sig && stopping)
@@ -320,6 +345,12 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 		if (!stopping && (sig || r->outcome == RUN_TIMEOUT)) {
 			/* SIGTERM first: QEMU then restores the terminal itself. */
 			kill(pid, SIGTERM);
+			stopping = true;
+			deadline = now_ms() + RUN_GRACE_MS;
+		} else if (!stopping && stop_req) {
+			/* Also spares us QEMU's "terminating on signal 15" line. */
+			r->outcome = RUN_STOPPED;
+			kill(pid, SIGKILL);
 			stopping = true;
 			deadline = now_ms() + RUN_GRACE_MS;
 		}
@@ -389,7 +420,11 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 		goto restore;
 	}
 	if (pid == 0)
-		child_exec(&a, io, &old, parent, errp[1]);
+		child_exec(&a, io, &old, parent, o->gdb_fd, errp[1]);
+	/* Set on both sides, so it holds whichever runs first (once QEMU has
+	 * exec'd ours fails, harmlessly). */
+	if (io->detach)
+		setpgid(pid, pid);
 
 	close(errp[1]);
 	errp[1] = -1;
@@ -404,7 +439,10 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	} else {
-		wait_vm(o, io, pid, sfd, &r);
+		int stop_fd = io->started ? io->started(io->ctx) : -1;
+		bool stop_now = io->started && stop_fd < 0;
+
+		wait_vm(o, io, pid, sfd, stop_now ? -1 : stop_fd, stop_now, &r);
 	}
 	report(o, &r);
 	if (tty)
@@ -412,6 +450,8 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 	/* QEMU leaves its listening socket file behind. */
 	if (runopts_console_socket(o))
 		unlink(runopts_console_socket(o));
+	if (o->gdb_path)
+		unlink(o->gdb_path);
 
 restore:
 	if (sfd >= 0)

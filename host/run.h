@@ -18,6 +18,7 @@ enum run_outcome {
 	RUN_QEMU_SIGNALED, /* QEMU was killed by signal code (not by us) */
 	RUN_TIMEOUT, /* the timeout expired and we stopped the VM */
 	RUN_INTERRUPTED, /* we got signal code (SIGINT...) and stopped the VM */
+	RUN_STOPPED, /* the caller's started() fd fired (gdb exited): we stopped it */
 	RUN_NOEXEC, /* QEMU could not be started: errno code */
 	RUN_ERROR, /* a local failure (fork, pipe, ...): errno code */
 };
@@ -39,7 +40,20 @@ struct run_io {
 	 * returns false (end of file or error). It must not block.
 	 */
 	bool (*on_data)(void *ctx, int fd);
-	void *ctx; /* its argument */
+	void *ctx; /* its argument, and started()'s */
+	/*
+	 * toro debug: QEMU gets a process group of its own and SIGINT is dropped,
+	 * since the terminal and its Ctrl-C belong to gdb (which turns Ctrl-C into
+	 * an interrupt for the stub). The caller makes stdin_fd no terminal.
+	 */
+	bool detach;
+	/*
+	 * Called once QEMU runs (NULL: not called); returns an fd (gdb's pidfd)
+	 * that stops the VM with RUN_STOPPED when it turns readable, or a
+	 * negative errno to stop it at once, also with RUN_STOPPED (the caller
+	 * has said why). A stopped VM gets SIGKILL: QEMU had no terminal to restore.
+	 */
+	int (*started)(void *ctx);
 };
 
 /*

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The `toro` host tool: the command line of `toro run` and `toro test`. Options
- * are parsed by lib/runopts.c; host/run.c runs QEMU; host/ktest.c judges tests.
+ * The `toro` host tool: the command line of `toro run`, `toro test` and `toro
+ * debug`. Options are parsed by lib/runopts.c; host/run.c runs QEMU; host/ktest.c
+ * judges tests; host/debug.c runs gdb beside the VM.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "host/daemon.h"
+#include "host/debug.h"
 #include "host/fs.h"
 #include "host/image.h"
 #include "host/ktest.h"
@@ -17,7 +19,9 @@
 static const char usage_top[] =
 	"usage: toro run IMAGE [options] [-- kernel args...]\n"
 	"       toro test [options] IMAGE [-- kernel args...]\n"
-	"Run 'toro run --help' or 'toro test --help' for the options.\n";
+	"       toro debug IMAGE [options] [-- kernel args...]\n"
+	"Run 'toro run --help', 'toro test --help' or 'toro debug --help' for the\n"
+	"options.\n";
 
 static const char usage_opts[] =
 	"options:\n"
@@ -40,8 +44,28 @@ static const char usage_opts[] =
 	"                  virtio-fs, served by virtiofsd (run as root). TAG, its\n"
 	"                  name for the guest (default " RUNOPTS_FS_TAG "), is 1..36 of\n"
 	"                  A-Z a-z 0-9 . _ - after the last ':', so a DIR with ':'\n"
-	"                  needs one. At most one --fs; it implies --virtio modern\n"
-	"  --dry-run       print the QEMU command line and exit\n"
+	"                  needs one. At most one --fs; it implies --virtio modern\n";
+
+/* The GDB stub's options of toro run and toro test. */
+static const char usage_gdb[] =
+	"  --gdb [HOST:]PORT  QEMU listens on TCP HOST:PORT (default host\n"
+	"                  127.0.0.1) for gdb, which talks to the kernel's GDB stub\n"
+	"                  on virtio-console port 1 (--console's is port 0)\n"
+	"  --gdb unix:PATH the same on a Unix socket\n"
+	"  --gdb-wait      with --gdb: the kernel waits for gdb before main\n"
+	"                  (kernel parameter gdb=wait)\n"
+	"  --gdb-uart      with --gdb: the stub serves on a second UART (COM2)\n"
+	"                  instead, more slowly (gdb=uart). A gdb= word of your own\n"
+	"                  after -- replaces what these two add\n"
+	"  --dry-run       print the QEMU command line and exit\n";
+
+/* The options only toro debug has. */
+static const char usage_debug_opts[] =
+	"  --gdb-uart      the stub serves on a second UART (COM2) instead of\n"
+	"                  virtio-console port 1, more slowly (gdb=uart,wait)\n"
+	"  --gdb-batch FILE  run gdb -batch -x FILE: FILE's commands, then exit\n";
+
+static const char usage_tail[] =
 	"  -h, --help      this text\n"
 	"Words after -- are joined by spaces into the kernel command line.\n"
 	"Environment: TORO_QEMU names the QEMU binary (default " RUNOPTS_QEMU "),\n"
@@ -49,6 +73,20 @@ static const char usage_opts[] =
 	"(default " VIRTIOFSD_PATH ", from qemu-system-common).\n"
 	"KVM is used when /dev/kvm can be opened read-write, else TCG;\n"
 	"TORO_ACCEL=tcg asks for TCG anyway (the test suites do, for repeatable runs).\n";
+
+static const char usage_debug[] =
+	"usage: toro debug IMAGE [options] [-- kernel args...]\n"
+	"Boot IMAGE as 'toro run' does, with the kernel's GDB stub waiting before\n"
+	"main (gdb=wait) on a Unix socket of its own, and start gdb connected to it:\n"
+	"  " DEBUG_GDB " -q IMAGE -ex 'target remote SOCKET'\n"
+	"The guest's serial output still goes to stdout; Ctrl-C in gdb interrupts\n"
+	"the guest. When gdb exits the VM is stopped; when the VM ends first, quit\n"
+	"gdb. A gdb= word of your own after -- replaces toro's gdb=wait.\n"
+	"TORO_GDB names the debugger (default " DEBUG_GDB ").\n";
+
+static const char usage_debug_exit[] =
+	"exit status: gdb's; 2 for bad options, 127 if QEMU or gdb could not be\n"
+	"started, 129 or 143 when stopped by SIGHUP or SIGTERM.\n";
 
 static const char usage_run[] =
 	"usage: toro run IMAGE [options] [-- kernel args...]\n"
@@ -83,15 +121,25 @@ static void help(const char *cmd)
 	if (strcmp(cmd, "run") == 0) {
 		fputs(usage_run, stdout);
 		printf(usage_opts, " (default: none)");
+		fputs(usage_gdb, stdout);
+		fputs(usage_tail, stdout);
 		fputs(usage_run_exit, stdout);
+	} else if (strcmp(cmd, "debug") == 0) {
+		fputs(usage_debug, stdout);
+		printf(usage_opts, " (default: none)");
+		fputs(usage_debug_opts, stdout);
+		fputs(usage_tail, stdout);
+		fputs(usage_debug_exit, stdout);
 	} else {
 		fputs(usage_test, stdout);
 		printf(usage_opts, " (default 120)");
+		fputs(usage_gdb, stdout);
+		fputs(usage_tail, stdout);
 		fputs(usage_test_exit, stdout);
 	}
 }
 
-/* `toro run` and `toro test`: argv starts after the subcommand. */
+/* `toro run`, `toro test` and `toro debug`: argv starts after the subcommand. */
 static int cmd_vm(const char *cmd, int argc, char *const argv[])
 {
 	struct run_opts o;
@@ -99,9 +147,10 @@ static int cmd_vm(const char *cmd, int argc, char *const argv[])
 		.stdin_fd = 0, .stdout_fd = 1, .close_fd = -1, .watch_fd = -1
 	};
 	const char *why, *bad;
-	bool test = strcmp(cmd, "test") == 0;
+	bool test = strcmp(cmd, "test") == 0, debug = strcmp(cmd, "debug") == 0;
 
 	runopts_init(&o);
+	o.debug = debug;
 	if (runopts_parse(&o, argc, argv, &why, &bad)) {
 		if (bad)
 			fprintf(stderr, "toro %s: %s: '%s'\n", cmd, why, bad);
@@ -132,12 +181,17 @@ static int cmd_vm(const char *cmd, int argc, char *const argv[])
 
 	/* From here on a signal must not skip stopping the daemons. */
 	daemon_catch_signals();
+	/* Ctrl-C in gdb must not reach them. */
+	if (debug)
+		daemon_detach();
 	if (vsockd_start(&o, &v) == 0 && virtiofsd_start(&o, &f) == 0 &&
 	    !daemon_signal()) {
 		if (o.dry_run)
 			code = run_print_cmdline(&o) ? TORO_EXIT_QEMU : 0;
 		else if (test)
 			code = ktest_run(&o);
+		else if (debug)
+			code = debug_run(&o);
 		else
 			code = run_vm(&o, &io, NULL);
 	}
@@ -154,7 +208,8 @@ static int cmd_vm(const char *cmd, int argc, char *const argv[])
 
 int main(int argc, char *argv[])
 {
-	if (argc >= 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "test") == 0))
+	if (argc >= 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "test") == 0 ||
+			  strcmp(argv[1], "debug") == 0))
 		return cmd_vm(argv[1], argc - 2, argv + 2);
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(usage_top, stdout);

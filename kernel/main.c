@@ -6,6 +6,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
+#include "debug/gdb.h"
 #include "drivers/virtio/console.h"
 #include "drivers/virtio/virtio.h"
 #include "kernel/kmem.h"
@@ -57,6 +58,7 @@ _Noreturn void kmain(uint32_t start_info)
 	smp_init();
 	virtio_init();
 	uart_input_init();
+	gdb_init();
 	banner();
 
 	boot_tsc[BOOT_MAIN] = rdtsc();
@@ -67,6 +69,7 @@ _Noreturn void kmain(uint32_t start_info)
 		       (unsigned long long)boot_tsc[BOOT_CONSOLE],
 		       (unsigned long long)boot_tsc[BOOT_MEMORY],
 		       (unsigned long long)boot_tsc[BOOT_MAIN]);
+	gdb_wait();
 	sched_thread_exit(main(params_argc(), params_argv()));
 }
 
@@ -76,6 +79,8 @@ _Noreturn void toro_exit(int code)
 		printk("toro: exit code %d is outside 0..126, exiting with 126\n", code);
 		code = 126;
 	}
+	gdb_exit(code);
+	vcon_flush();
 	plat_exit(code);
 }
 

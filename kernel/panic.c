@@ -4,6 +4,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
+#include "debug/gdb.h"
 #include "platform/platform.h"
 
 static int panicking;
@@ -29,5 +30,7 @@ _Noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 	/* Start at the caller of panic_at, whose frame our saved rbp points to. */
 	arch_backtrace_print((uintptr_t)__builtin_return_address(0) - 1,
 			     *(const uintptr_t *)__builtin_frame_address(0), 0);
+	gdb_fatal(&f, true); /* SIGABRT in gdb, if one is attached or gdb=crash */
+	gdb_exit(TORO_EXIT_PANIC);
 	plat_exit(TORO_EXIT_PANIC);
 }

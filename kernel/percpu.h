@@ -14,6 +14,7 @@
 #define PCPU_MAX 64
 
 struct thread;
+struct trap_frame;
 
 struct pcpu {
 	struct pcpu *self; /* this area's address: %gs:0 */
@@ -24,6 +25,7 @@ struct pcpu {
 	struct thread *prev; /* the thread switched away from, for sched_after_switch */
 	uint64_t spurious; /* spurious interrupts seen on this CPU */
 	uint64_t unexpected; /* interrupts on vectors nobody registered */
+	struct trap_frame *irq_frame; /* the interrupt being handled: what it stopped */
 };
 
 extern struct pcpu pcpus[PCPU_MAX];

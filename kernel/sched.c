@@ -32,7 +32,7 @@
 #include "platform/lapic.h"
 #include "toro/toro.h"
 
-#define THREADS_MAX 4096
+#define THREADS_MAX SCHED_THREADS_MAX
 #define STACK_DEFAULT (64 * 1024)
 #define STACK_MAX (64 * 1024 * 1024)
 #define IDLE_STACK (16 * 1024)
@@ -318,6 +318,7 @@ static void stack_prepare(struct thread *t, int (*fn)(void *), void *arg)
 	sp[5] = 0; /* rbp */
 	sp[6] = (uintptr_t)arch_thread_start; /* return address */
 	t->rsp = (uintptr_t)sp;
+	t->entry = fn;
 }
 
 static void thread_free(struct thread *t)
@@ -595,6 +596,23 @@ void toro_sleep_ns(uint64_t ns)
 	while (sched_wait(NULL, deadline))
 		;
 	irq_restore(on);
+}
+
+struct thread *sched_thread(int id)
+{
+	uintptr_t t = (uintptr_t)atomic_load(&threads[id - 1]);
+
+	return (struct thread *)(t & ~SLOT_CLAIMED);
+}
+
+struct thread *sched_cpu_first(int cpu)
+{
+	return &runqs[cpu].first;
+}
+
+struct thread *sched_cpu_idle(int cpu)
+{
+	return runqs[cpu].idle;
 }
 
 const struct kstack *sched_current_stack(void)

@@ -43,6 +43,7 @@ struct thread {
 	void *stack_base; /* lowest page: the guard page; NULL for boot threads */
 	size_t stack_pages; /* pages from stack_base, guard included */
 	struct kstack kstack; /* its usable stack, for backtraces and overflow */
+	int (*entry)(void *); /* its main function (NULL: main, or a CPU's first) */
 };
 
 /* Sets up CPU 0's scheduler and turns the caller (main) into its first thread. */
@@ -77,5 +78,15 @@ uint64_t sched_deadline(uint64_t ns);
 
 /* The running thread's stack, or NULL before the scheduler runs. */
 const struct kstack *sched_current_stack(void);
+
+/*
+ * For the debugger, while every CPU is stopped: the thread toro_thread_create
+ * numbered id (1..SCHED_THREADS_MAX), or NULL; a CPU's first thread (main on
+ * CPU 0, the idle thread elsewhere) and its idle thread.
+ */
+#define SCHED_THREADS_MAX 4096
+struct thread *sched_thread(int id);
+struct thread *sched_cpu_first(int cpu);
+struct thread *sched_cpu_idle(int cpu);
 
 #endif

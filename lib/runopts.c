@@ -20,6 +20,7 @@ void runopts_init(struct run_opts *o)
 	o->qemu = RUNOPTS_QEMU;
 	o->mem = RUNOPTS_DEFAULT_MEM;
 	o->cpus = 1;
+	o->gdb_fd = -1;
 	memcpy(o->fs_tag, RUNOPTS_FS_TAG, sizeof(RUNOPTS_FS_TAG));
 }
 
@@ -262,6 +263,66 @@ static int set_fs(struct run_opts *o, const char *val, const char **why)
 	return 0;
 }
 
+/* A host name or dotted IPv4 address: 1..RUNOPTS_GDB_HOST_MAX of [A-Za-z0-9.-]. */
+static bool host_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > RUNOPTS_GDB_HOST_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * --gdb [HOST:]PORT or unix:PATH. An empty HOST (":1234", as gdb's own
+ * `target remote :1234` writes it) is RUNOPTS_GDB_HOST too. IPv6 addresses
+ * are not taken: their colons would need brackets QEMU's option parser lacks.
+ */
+static int set_gdb(struct run_opts *o, const char *val, const char **why)
+{
+	const char *colon = strchr(val, ':'), *p;
+	size_t hlen = colon ? (size_t)(colon - val) : 0;
+	uint64_t port;
+
+	*why = "--gdb: expected [HOST:]PORT with PORT from 1 to 65535, or unix:PATH, "
+	       "without commas";
+	/* QEMU splits its options at commas. */
+	if (strchr(val, ','))
+		return -EINVAL;
+	if (strncmp(val, "unix:", 5) == 0) {
+		if (val[5] == '\0')
+			return -EINVAL;
+		if (strlen(val + 5) > RUNOPTS_SUN_PATH_MAX) {
+			*why = "--gdb: a Unix socket path has at most 107 bytes";
+			return -EINVAL;
+		}
+		o->gdb_path = val + 5;
+		o->gdb_host[0] = '\0';
+		o->gdb_port = 0;
+		return 0;
+	}
+	p = colon ? colon + 1 : val;
+	if (parse_digits(&p, 65535, &port) || *p != '\0' || port == 0)
+		return -EINVAL;
+	if (hlen > 0 && !host_ok(val, hlen))
+		return -EINVAL;
+	if (hlen == 0) {
+		memcpy(o->gdb_host, RUNOPTS_GDB_HOST, sizeof(RUNOPTS_GDB_HOST));
+	} else {
+		memcpy(o->gdb_host, val, hlen);
+		o->gdb_host[hlen] = '\0';
+	}
+	o->gdb_port = (unsigned int)port;
+	o->gdb_path = NULL;
+	*why = NULL;
+	return 0;
+}
+
 /* Sets one valued option; *why names the problem on error. */
 static int set_opt(struct run_opts *o, const char *name, const char *val,
 		   const char **why)
@@ -327,6 +388,23 @@ static int set_opt(struct run_opts *o, const char *name, const char *val,
 		o->publish[o->npublish++] = val;
 	} else if (strcmp(name, "--fs") == 0) {
 		return set_fs(o, val, why);
+	} else if (strcmp(name, "--gdb") == 0) {
+		if (o->debug) {
+			*why = "--gdb: toro debug chooses the endpoint itself (toro run "
+			       "--gdb takes one)";
+			return -EINVAL;
+		}
+		return set_gdb(o, val, why);
+	} else if (strcmp(name, "--gdb-batch") == 0) {
+		if (!o->debug) {
+			*why = "--gdb-batch: only toro debug runs gdb";
+			return -EINVAL;
+		}
+		if (val[0] == '\0') {
+			*why = "--gdb-batch: expected a file of gdb commands";
+			return -EINVAL;
+		}
+		o->gdb_batch = val;
 	} else { /* --machine */
 		if (val[0] == '\0') {
 			*why = "--machine: expected options, e.g. acpi=off";
@@ -348,9 +426,10 @@ static bool has_blank(const char *s)
 int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char **why,
 		  const char **bad)
 {
-	static const char *const valued[] = { "--cpus",	   "--mem",	"--timeout",
-					      "--machine", "--console", "--virtio",
-					      "--vsock",   "--publish", "--fs" };
+	static const char *const valued[] = { "--cpus",	   "--mem",	 "--timeout",
+					      "--machine", "--console",	 "--virtio",
+					      "--vsock",   "--publish",	 "--fs",
+					      "--gdb",	   "--gdb-batch" };
 
 	*why = NULL;
 	*bad = NULL;
@@ -385,7 +464,21 @@ int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char *
 			continue;
 		}
 		if (strcmp(arg, "--dry-run") == 0) {
+			if (o->debug) {
+				*why = "--dry-run: not for toro debug (toro run --dry-run "
+				       "--gdb PORT --gdb-wait shows its QEMU command)";
+				*bad = arg;
+				return -EINVAL;
+			}
 			o->dry_run = true;
+			continue;
+		}
+		if (strcmp(arg, "--gdb-wait") == 0) {
+			o->gdb_wait = true;
+			continue;
+		}
+		if (strcmp(arg, "--gdb-uart") == 0) {
+			o->gdb_uart = true;
 			continue;
 		}
 		for (size_t j = 0; j < sizeof(valued) / sizeof(valued[0]) && !name; j++)
@@ -410,6 +503,12 @@ int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char *
 	}
 	if (!o->image) {
 		*why = "no image given";
+		return -EINVAL;
+	}
+	/* toro debug sets the endpoint after parsing; toro run needs --gdb. */
+	if (!o->debug && !runopts_gdb_on(o) && (o->gdb_wait || o->gdb_uart)) {
+		*why = o->gdb_wait ? "--gdb-wait needs --gdb [HOST:]PORT or unix:PATH" :
+				     "--gdb-uart needs --gdb [HOST:]PORT or unix:PATH";
 		return -EINVAL;
 	}
 	/* virtiofsd (libvhost-user) serves devices with VIRTIO_F_VERSION_1 only,
@@ -465,6 +564,55 @@ static void add_cat(struct runopts_argv *a, const char *key, const char *val, bo
 	buf_finish(a, start, full);
 }
 
+bool runopts_gdb_on(const struct run_opts *o)
+{
+	return o->gdb_fd >= 0 || o->gdb_path || o->gdb_port;
+}
+
+/* Whether the kernel words (those before a second `--`) hold a gdb= already. */
+static bool user_gdb_word(const struct run_opts *o)
+{
+	for (int i = 0; i < o->nargs && strcmp(o->args[i], "--") != 0; i++)
+		if (strncmp(o->args[i], "gdb=", 4) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The stub's endpoint: a socket QEMU listens on, with TCP_NODELAY since gdb
+ * waits for the answer to each small packet; and the stub's port: COM2, or
+ * port 1 of the virtio-serial-device (port 0 is --console's virtconsole).
+ */
+static void add_gdb(const struct run_opts *o, struct runopts_argv *a, bool *full)
+{
+	char num[24];
+	size_t start = a->used, pos = 0;
+
+	add_arg(a, "-chardev", full);
+	buf_add(a, "socket,id=toro-gdb,server=on,wait=off,", 38, full);
+	if (o->gdb_fd >= 0) {
+		put_u64(num, sizeof(num), &pos, (uint64_t)o->gdb_fd);
+		buf_add(a, "fd=", 3, full);
+		buf_add(a, num, strlen(num), full);
+	} else if (o->gdb_path) {
+		buf_add(a, "path=", 5, full);
+		buf_add(a, o->gdb_path, strlen(o->gdb_path), full);
+	} else {
+		put_u64(num, sizeof(num), &pos, o->gdb_port);
+		buf_add(a, "host=", 5, full);
+		buf_add(a, o->gdb_host, strlen(o->gdb_host), full);
+		buf_add(a, ",port=", 6, full);
+		buf_add(a, num, strlen(num), full);
+		buf_add(a, ",nodelay=on", 11, full);
+	}
+	buf_finish(a, start, full);
+	add_arg(a, "-device", full);
+	add_arg(a,
+		o->gdb_uart ? "isa-serial,chardev=toro-gdb,iobase=0x2f8,irq=3" :
+			      "virtserialport,chardev=toro-gdb,nr=1,name=org.toro.gdb",
+		full);
+}
+
 const char *runopts_console_socket(const struct run_opts *o)
 {
 	return o->console && strncmp(o->console, "unix:", 5) == 0 ? o->console + 5 : NULL;
@@ -475,7 +623,9 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 	static const char *const fixed[] = { "-nodefaults", "-no-user-config", "-display",
 					     "none",	    "-no-reboot",      "-serial",
 					     "stdio",	    "-device" };
-	bool shared_mem = o->vsock_backend || o->fs_backend;
+	bool shared_mem = o->vsock_backend || o->fs_backend, gdb = runopts_gdb_on(o);
+	/* toro's own gdb= word goes first, unless the user wrote one. */
+	bool gdb_word = gdb && (o->gdb_wait || o->gdb_uart) && !user_gdb_word(o);
 	char num[24];
 	size_t start, pos;
 	bool full = false;
@@ -543,13 +693,16 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 		add_arg(a, "-device", &full);
 		add_cat(a, "vhost-user-fs-device,chardev=toro-fs,tag=", o->fs_tag, &full);
 	}
+	/* One virtio-serial-device carries both the console and the stub's port. */
+	if (o->console || (gdb && !o->gdb_uart)) {
+		add_arg(a, "-device", &full);
+		add_arg(a, "virtio-serial-device", &full);
+	}
 	if (o->console) {
 		/* A virtio console writing to a file, or on a Unix socket QEMU listens
 		 * on (both ways: a client sends the guest's input). */
 		const char *sock = runopts_console_socket(o);
 
-		add_arg(a, "-device", &full);
-		add_arg(a, "virtio-serial-device", &full);
 		add_arg(a, "-chardev", &full);
 		if (sock)
 			add_cat(a,
@@ -560,19 +713,29 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 		add_arg(a, "-device", &full);
 		add_arg(a, "virtconsole,chardev=toro-console", &full);
 	}
+	if (gdb)
+		add_gdb(o, a, &full);
 	if (o->virtio_modern) {
 		add_arg(a, "-global", &full);
 		add_arg(a, "virtio-mmio.force-legacy=false", &full);
 	}
-	if (o->nargs > 0) {
+	if (o->nargs > 0 || gdb_word) {
 		add_arg(a, "-append", &full);
 		start = a->used;
+		if (gdb_word) {
+			buf_add(a, "gdb=", 4, &full);
+			if (o->gdb_uart)
+				buf_add(a, o->gdb_wait ? "uart," : "uart",
+					o->gdb_wait ? 5 : 4, &full);
+			if (o->gdb_wait)
+				buf_add(a, "wait", 4, &full);
+		}
 		for (int i = 0; i < o->nargs; i++) {
 			/* Blanks survive as one word in double quotes, which the
 			 * kernel's parser removes ("key=a b" or "a b"). */
 			bool blanks = has_blank(o->args[i]);
 
-			if (i > 0)
+			if (i > 0 || gdb_word)
 				buf_add(a, " ", 1, &full);
 			if (blanks)
 				buf_add(a, "\"", 1, &full);
@@ -581,6 +744,32 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 				buf_add(a, "\"", 1, &full);
 		}
 		buf_finish(a, start, &full);
+	}
+	return full ? -E2BIG : 0;
+}
+
+int runopts_build_gdb_argv(const struct run_opts *o, const char *gdb, const char *target,
+			   struct runopts_argv *a)
+{
+	char num[24];
+	size_t pos = 0;
+	bool full = false;
+
+	a->argc = 0;
+	a->used = 0;
+	a->argv[0] = NULL;
+	add_arg(a, gdb, &full);
+	add_arg(a, "-q", &full);
+	add_arg(a, o->image, &full);
+	add_arg(a, "-ex", &full);
+	put_u64(num, sizeof(num), &pos, RUNOPTS_GDB_TIMEOUT_S);
+	add_cat(a, "set remotetimeout ", num, &full);
+	add_arg(a, "-ex", &full);
+	add_cat(a, "target remote ", target, &full);
+	if (o->gdb_batch) {
+		add_arg(a, "-batch", &full);
+		add_arg(a, "-x", &full);
+		add_arg(a, o->gdb_batch, &full);
 	}
 	return full ? -E2BIG : 0;
 }

@@ -27,12 +27,16 @@
 #define RUNOPTS_MAX_MEM (1ull << 40) /* 1 TiB: beyond is a typo */
 #define RUNOPTS_MEM_ALIGN 4096u /* guest RAM comes in pages */
 #define RUNOPTS_MAX_TIMEOUT_MS (100000000ull * 1000) /* about three years */
-#define RUNOPTS_MAX_ARGV 48 /* QEMU arguments, with the NULL */
+#define RUNOPTS_MAX_ARGV 64 /* QEMU arguments, with the NULL */
 #define RUNOPTS_ARGV_BUF 8192 /* bytes for the built arguments (holds -append) */
 #define RUNOPTS_MAX_PUBLISH 16 /* --publish options */
 #define RUNOPTS_FS_TAG_MAX 36 /* bytes of virtio-fs config field `tag` */
 #define RUNOPTS_FS_DIR_MAX 4096 /* --fs DIR, with its NUL (Linux PATH_MAX) */
 #define RUNOPTS_FS_TAG "toro" /* the tag when --fs gives none */
+#define RUNOPTS_GDB_HOST "127.0.0.1" /* --gdb PORT listens here */
+#define RUNOPTS_GDB_HOST_MAX 253 /* --gdb HOST: a DNS name's longest */
+#define RUNOPTS_SUN_PATH_MAX 107 /* a Unix socket path's bytes (sun_path less NUL) */
+#define RUNOPTS_GDB_TIMEOUT_S 30 /* toro debug: gdb's remotetimeout; see below */
 
 /* Exit codes of `toro run` besides the guest's own 0..126. */
 #define TORO_EXIT_USAGE 2 /* bad options */
@@ -65,6 +69,25 @@ struct run_opts {
 	/* Set by the caller, not an option: virtiofsd's vhost-user socket. The
 	 * vhost-user-fs device is added when it is set. */
 	const char *fs_backend;
+	/*
+	 * The kernel's GDB stub. --gdb [HOST:]PORT or unix:PATH is where QEMU
+	 * listens for gdb; the stub serves on virtio-console port 1 (a
+	 * virtserialport nr=1 named org.toro.gdb), or with --gdb-uart on COM2
+	 * (0x2f8, IRQ 3). --gdb-wait and --gdb-uart become the kernel parameter
+	 * gdb=[uart][,wait], unless the kernel arguments hold a gdb= of their own.
+	 */
+	char gdb_host[RUNOPTS_GDB_HOST_MAX + 1]; /* TCP: the address, else "" */
+	unsigned int gdb_port; /* TCP: 1..65535, else 0 */
+	const char *gdb_path; /* unix:PATH: the socket, else NULL */
+	/* Set by the caller, not an option (toro debug): a listening socket QEMU
+	 * takes over as the stub's endpoint, or -1. */
+	int gdb_fd;
+	bool gdb_wait; /* --gdb-wait: the kernel waits for gdb before main */
+	bool gdb_uart; /* --gdb-uart: the stub serves on COM2 */
+	/* Set by the caller before runopts_parse(): the options of toro debug,
+	 * which picks the endpoint itself (no --gdb) and takes --gdb-batch. */
+	bool debug;
+	const char *gdb_batch; /* toro debug --gdb-batch FILE: gdb -batch -x FILE */
 	uint64_t mem; /* guest RAM in bytes, a multiple of RUNOPTS_MEM_ALIGN */
 	uint64_t timeout_ms; /* stop the VM after this long; 0 = never */
 	unsigned int cpus; /* virtual CPUs, 1..RUNOPTS_MAX_CPUS */
@@ -91,7 +114,7 @@ enum runopts_status {
 	RUNOPTS_QEMU_FAILED, /* QEMU itself failed */
 };
 
-/* Defaults: 1 CPU, 128 MiB, no timeout, RUNOPTS_QEMU, TCG, fs tag "toro". */
+/* Defaults: 1 CPU, 128 MiB, no timeout, RUNOPTS_QEMU, TCG, fs tag "toro", no gdb. */
 void runopts_init(struct run_opts *o);
 
 /*
@@ -121,6 +144,19 @@ const char *runopts_console_socket(const struct run_opts *o);
 
 /* Builds the QEMU command line; 0, or -E2BIG when it does not fit. */
 int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a);
+
+/* Whether QEMU gets the GDB stub's endpoint: --gdb, or the caller's gdb_fd. */
+bool runopts_gdb_on(const struct run_opts *o);
+
+/*
+ * The gdb command of toro debug: `GDB -q IMAGE -ex 'set remotetimeout T' -ex
+ * 'target remote TARGET'`, then `-batch -x FILE` with --gdb-batch. The stub
+ * answers only once the kernel has booted; gdb gives up on an answer after 2 s
+ * by default, and then misreads the ones that follow, hence
+ * RUNOPTS_GDB_TIMEOUT_S. 0, or -E2BIG.
+ */
+int runopts_build_gdb_argv(const struct run_opts *o, const char *gdb, const char *target,
+			   struct runopts_argv *a);
 
 /* Maps QEMU's exit status (0..255); *code gets the guest's exit code if any. */
 enum runopts_status runopts_map_status(int status, int *code);

@@ -44,6 +44,7 @@
 #define SVR_ENABLE (1u << 8)
 #define LVT_MASKED (1u << 16)
 #define LVT_TSC_DEADLINE (2u << 17)
+#define ICR_NMI (4u << 8)
 #define ICR_INIT (5u << 8)
 #define ICR_STARTUP (6u << 8)
 #define ICR_LEVEL_ASSERT (1u << 14)
@@ -103,6 +104,11 @@ static void send_icr(uint32_t apic_id, uint32_t lo)
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 {
 	send_icr(apic_id, vector);
+}
+
+void lapic_send_nmi(uint32_t apic_id)
+{
+	send_icr(apic_id, ICR_NMI);
 }
 
 void lapic_send_init(uint32_t apic_id)

@@ -14,6 +14,8 @@ void lapic_eoi(void);
 
 /* Sends a fixed-vector IPI to one CPU. */
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* A non-maskable interrupt (the debugger stops every CPU with it). */
+void lapic_send_nmi(uint32_t apic_id);
 /* INIT and STARTUP IPIs for waking an application processor (SDM vol. 3, 8.4.4.1);
  * the start-up vector is the page number of the real-mode entry (below 1 MiB). */
 void lapic_send_init(uint32_t apic_id);

@@ -44,6 +44,11 @@ void plat_uart_init(void);
 void plat_uart_write(const char *s, size_t n);
 int plat_uart_getc(void); /* a received byte, or -1 if none is waiting */
 void plat_uart_enable_rx_irq(void); /* interrupt on ISA IRQ 4 when a byte arrives */
+/* COM2, the GDB stub's with gdb=uart: false if there is none; IRQ 3. */
+bool plat_uart2_init(void);
+void plat_uart2_write(const char *s, size_t n);
+int plat_uart2_getc(void);
+void plat_uart2_enable_rx_irq(void);
 
 _Noreturn void plat_exit(int code);
 

@@ -109,6 +109,9 @@ integration() {
 	count "fs_launch" env O="$O" sh tests/integration/fs_launch.sh
 	count "fs" env O="$O" sh tests/integration/fs.sh
 	count "webserver" env O="$O" sh tests/integration/webserver.sh
+	count "gdb" env O="$O" sh tests/integration/gdb.sh
+	count "gdb_diff" env O="$O" sh tests/integration/gdb_diff.sh
+	count "gdb_hostile" env O="$O" sh tests/integration/gdb_hostile.sh
 }
 
 case "$stage" in

@@ -90,6 +90,62 @@ static inline void write_cr3(uint64_t v)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
+static inline uint64_t read_cr0(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr0(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+}
+
+/* Debug registers DR0-DR3, DR6, DR7 (SDM vol. 3, 18.2). */
+#define DR6_BS (1ul << 14) /* single step */
+#define DR6_HIT 0xful /* B0-B3: which breakpoint matched */
+#define RFLAGS_TF (1ul << 8)
+#define RFLAGS_RF (1ul << 16)
+
+static inline uint64_t read_dr6(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%db6, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_dr6(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%db6" : : "r"(v));
+}
+
+static inline void write_dr7(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%db7" : : "r"(v));
+}
+
+/* DR0..DR3 by number; the register name has to be in the instruction. */
+static inline void write_dr(int n, uint64_t v)
+{
+	switch (n) {
+	case 0:
+		__asm__ volatile("mov %0, %%db0" : : "r"(v));
+		break;
+	case 1:
+		__asm__ volatile("mov %0, %%db1" : : "r"(v));
+		break;
+	case 2:
+		__asm__ volatile("mov %0, %%db2" : : "r"(v));
+		break;
+	default:
+		__asm__ volatile("mov %0, %%db3" : : "r"(v));
+		break;
+	}
+}
+
 static inline void invlpg(uintptr_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");

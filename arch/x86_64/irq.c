@@ -39,6 +39,7 @@ void irq_dispatch(struct trap_frame *f)
 		this_cpu()->spurious++;
 		return;
 	}
+	this_cpu()->irq_frame = f;
 	if (e->fn) {
 		e->fn(f, e->arg);
 	} else {

@@ -2,8 +2,9 @@
 /*
  * Descriptor tables and CPU exceptions.
  *
- * Every exception is fatal for now (the GDB stub will later take #BP and #DB).
- * The report names the exception, decodes the error code, prints every register
+ * #DB, #BP and NMI belong to the GDB stub when it serves (debug/gdb.c); every
+ * other exception is fatal, and stops in the stub first when a debugger is
+ * attached (or after the report with gdb=crash). The report names the exception, decodes the error code, prints every register
  * and, for page faults, CR2 with what it points at (NULL page, a stack's guard
  * page), then a symbolized backtrace, and ends the VM with exit code 70.
  *
@@ -18,6 +19,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/layout.h"
+#include "debug/gdb.h"
 #include "kernel/kmem.h"
 #include "kernel/ksyms.h"
 #include "kernel/percpu.h"
@@ -289,6 +291,11 @@ void arch_capture_registers(struct trap_frame *f)
 	f->cs = cs;
 	f->ss = ss;
 	f->vector = f->error = 0;
+	/* The caller's view once this returns: its rbp, its rsp, its next rip. */
+	const uintptr_t *frame = __builtin_frame_address(0);
+
+	f->rbp = frame[0];
+	f->rsp = (uintptr_t)frame + 16;
 	f->rip = (uintptr_t)__builtin_return_address(0);
 }
 
@@ -334,6 +341,10 @@ void trap_dispatch(struct trap_frame *f)
 		irq_dispatch(f);
 		return;
 	}
+	if (f->vector >= 1 && f->vector <= 3 && gdb_debug_trap(f))
+		return;
+	if (gdb_attached())
+		gdb_fatal(f, false); /* gdb looks first; the report follows */
 	if (in_trap++) {
 		/* A fault while reporting one: say the minimum and stop. */
 		printk("\nnested exception %lu at %#lx while reporting; stopping\n",
@@ -356,5 +367,8 @@ void trap_dispatch(struct trap_frame *f)
 		explain_page_fault(f, cr2);
 	arch_print_registers(f);
 	arch_backtrace_print(f->rip, f->rbp, f->rsp);
+	if (!gdb_attached())
+		gdb_fatal(f, false); /* gdb=crash: wait for a debugger */
+	gdb_exit(TORO_EXIT_PANIC);
 	plat_exit(TORO_EXIT_PANIC);
 }

@@ -5,7 +5,9 @@
  * Port 0 is the console: once it is up, the kernel log goes here instead of the
  * UART (panics and exception reports still go to the UART, which needs no
  * interrupts or memory), and toro_getc() reads from it. With VIRTIO_CONSOLE_F_
- * MULTIPORT, port 1 is a second byte stream for the kernel (the GDB stub's).
+ * MULTIPORT, port 1 is a second byte stream for the kernel; when the host names it
+ * org.toro.gdb it belongs to the GDB stub (debug/gdb.c), which drives it without
+ * locks or interrupts while the machine is stopped.
  *
  * Queues: port 0 receives on 0 and transmits on 1; with multiport, 2 and 3 carry
  * control messages and port n uses 2n+2 and 2n+3 (5.3.2). The multiport handshake
@@ -53,6 +55,7 @@ struct virtio_console_control {
 	uint16_t value; /* meaning depends on the event */
 };
 _Static_assert(sizeof(struct virtio_console_control) == 8, "control message size");
+_Static_assert(RX_RING >= PAGE_SIZE, "a whole receive buffer fits the ring");
 
 #define VIRTIO_CONSOLE_DEVICE_READY 0
 #define VIRTIO_CONSOLE_DEVICE_ADD 1
@@ -63,10 +66,14 @@ _Static_assert(sizeof(struct virtio_console_control) == 8, "control message size
 #define VIRTIO_CONSOLE_PORT_OPEN 6
 #define VIRTIO_CONSOLE_PORT_NAME 7
 
+#define DEBUG_PORT 1
+#define DEBUG_PORT_NAME "org.toro.gdb" /* what `toro run --gdb` names it */
+
 struct vport {
 	bool ready; /* queues set up */
 	bool added; /* the device has the port (DEVICE_ADD, or port 0 without multiport) */
 	bool host_open; /* the host side is connected (multiport only says) */
+	bool debug; /* named DEBUG_PORT_NAME: the GDB stub's */
 	unsigned rxq, txq; /* its queue numbers */
 	char *tx[TX_BUFS]; /* transmit buffers */
 	bool tx_busy[TX_BUFS]; /* queued to the device */
@@ -89,6 +96,7 @@ struct vcon {
 
 static struct vcon con;
 static bool active; /* the kernel log goes to port 0 */
+static void (*debug_hook)(void); /* the stub's: bytes or a connection change */
 
 bool vcon_active(void)
 {
@@ -113,16 +121,10 @@ static int tx_free_slot(struct vport *p)
 	return -1;
 }
 
-/*
- * Queues s[0..n); returns the bytes not sent. A device that stops giving buffers
- * back, or whose queue broke, is marked broken after the lock is released: the
- * message that says so goes through the console too.
- */
-static size_t port_write(struct vport *p, const char *s, size_t n)
+/* Queues s[0..n) (lock held, or the port is the stub's); returns the bytes not
+ * sent, and in *why what went wrong. */
+static size_t port_queue(struct vport *p, const char *s, size_t n, const char **why)
 {
-	const char *why = NULL;
-	bool on = spin_lock(&p->lock);
-
 	while (n && !con.dev->broken) {
 		int slot;
 		long spins = 0;
@@ -133,7 +135,7 @@ static size_t port_write(struct vport *p, const char *s, size_t n)
 			tx_reclaim(p);
 		}
 		if (slot < 0) {
-			why = "transmit buffers never came back";
+			*why = "transmit buffers never came back";
 			break;
 		}
 		size_t k = n < PAGE_SIZE ? n : PAGE_SIZE;
@@ -142,7 +144,7 @@ static size_t port_write(struct vport *p, const char *s, size_t n)
 		memcpy(p->tx[slot], s, k);
 		if (virtq_add(&con.dev->queues[p->txq], &b, 1, NULL, 0,
 			      (void *)(uintptr_t)(slot + 1))) {
-			why = "its transmit queue failed";
+			*why = "its transmit queue failed";
 			break;
 		}
 		p->tx_busy[slot] = true;
@@ -150,6 +152,20 @@ static size_t port_write(struct vport *p, const char *s, size_t n)
 		s += k;
 		n -= k;
 	}
+	return n;
+}
+
+/*
+ * Queues s[0..n); returns the bytes not sent. A device that stops giving buffers
+ * back, or whose queue broke, is marked broken after the lock is released: the
+ * message that says so goes through the console too.
+ */
+static size_t port_write(struct vport *p, const char *s, size_t n)
+{
+	const char *why = NULL;
+	bool on = spin_lock(&p->lock);
+
+	n = port_queue(p, s, n, &why);
 	spin_unlock(&p->lock, on);
 	if (why) {
 		if (p == &con.port[0])
@@ -205,10 +221,14 @@ static void ctrl_send(uint32_t id, uint16_t event, uint16_t value)
 
 static void ctrl_message(const struct virtio_console_control *m, uint32_t len)
 {
+	const char *name = (const char *)(m + 1);
+	size_t name_len;
+
 	if (len < sizeof(*m)) {
 		virtio_mark_broken(con.dev, "a short control message");
 		return;
 	}
+	name_len = len - sizeof(*m);
 	switch (m->event) {
 	case VIRTIO_CONSOLE_DEVICE_ADD:
 		/* Ports beyond the ones we drive are refused, as the spec allows. */
@@ -228,22 +248,33 @@ static void ctrl_message(const struct virtio_console_control *m, uint32_t len)
 		if (m->id < VCON_PORTS) {
 			con.port[m->id].host_open = m->value;
 			sched_wake_all(&con.port[m->id].readers);
+			if (con.port[m->id].debug && debug_hook)
+				debug_hook();
 		}
+		break;
+	case VIRTIO_CONSOLE_PORT_NAME:
+		/* The name follows the message (QEMU adds a NUL, the spec does not). */
+		if (name_len > sizeof(DEBUG_PORT_NAME))
+			name_len = sizeof(DEBUG_PORT_NAME);
+		if (m->id == DEBUG_PORT &&
+		    strnlen(name, name_len) == sizeof(DEBUG_PORT_NAME) - 1 &&
+		    !memcmp(name, DEBUG_PORT_NAME, sizeof(DEBUG_PORT_NAME) - 1))
+			con.port[m->id].debug = true;
 		break;
 	default:
 		break; /* names, console port, resize: nothing to do */
 	}
 }
 
-/* Moves what a port received into its ring; reposts the buffers. */
-static bool port_receive(struct vport *p)
+/* Moves what a port received into its ring and reposts the buffers (lock held,
+ * or the port is the stub's). */
+static bool port_pull(struct vport *p, int max)
 {
 	uint32_t len;
 	void *token;
 	bool got = false;
-	bool on = spin_lock(&p->lock);
 
-	while ((token = virtq_get_used(&con.dev->queues[p->rxq], &len))) {
+	while (max-- > 0 && (token = virtq_get_used(&con.dev->queues[p->rxq], &len))) {
 		int i = (int)(uintptr_t)token - 1;
 
 		/* Bytes beyond the ring's room are dropped, newest first. */
@@ -255,25 +286,24 @@ static bool port_receive(struct vport *p)
 	}
 	if (got)
 		virtio_kick(con.dev, p->rxq);
-	spin_unlock(&p->lock, on);
-	if (got)
-		sched_wake_all(&p->readers);
 	return got;
 }
 
-static void interrupt(struct virtio_dev *d, uint32_t status)
+static void port_receive(struct vport *p)
+{
+	bool on = spin_lock(&p->lock);
+	bool got = port_pull(p, RX_BUFS);
+
+	spin_unlock(&p->lock, on);
+	if (got)
+		sched_wake_all(&p->readers);
+}
+
+static void ctrl_receive(void)
 {
 	uint32_t len;
 	void *token;
 
-	(void)d;
-	if (!(status & VIRTIO_MMIO_INT_VRING))
-		return;
-	for (int i = 0; i < VCON_PORTS; i++)
-		if (con.port[i].ready)
-			port_receive(&con.port[i]);
-	if (!con.multiport)
-		return;
 	while ((token = virtq_get_used(&con.dev->queues[CTRL_RX_QUEUE], &len))) {
 		int i = (int)(uintptr_t)token - 1;
 
@@ -281,6 +311,21 @@ static void interrupt(struct virtio_dev *d, uint32_t status)
 		post(CTRL_RX_QUEUE, con.ctrl_rx[i], PAGE_SIZE, i);
 	}
 	virtio_kick(con.dev, CTRL_RX_QUEUE);
+}
+
+static void interrupt(struct virtio_dev *d, uint32_t status)
+{
+	(void)d;
+	if (!(status & VIRTIO_MMIO_INT_VRING))
+		return;
+	/* Control first: the stub must know the host is there before it reads. */
+	if (con.multiport)
+		ctrl_receive();
+	for (int i = 0; i < VCON_PORTS; i++)
+		if (con.port[i].debug && debug_hook)
+			debug_hook(); /* the stub reads its port itself */
+		else if (con.port[i].ready)
+			port_receive(&con.port[i]);
 }
 
 /* Reads what is there into buf (size 0: waits for the host to connect instead). */
@@ -323,11 +368,72 @@ int vcon_getc(void)
 	return r < 0 ? r : c;
 }
 
-/* Whether the port exists on both sides. */
+/* Whether the port exists on both sides (and is not the stub's). */
 static bool port_ok(int port)
 {
 	return con.dev && port >= 0 && port < VCON_PORTS && con.port[port].ready &&
-	       con.port[port].added;
+	       con.port[port].added && !con.port[port].debug;
+}
+
+void vcon_flush(void)
+{
+	for (int i = 0; con.dev && i < VCON_PORTS; i++) {
+		struct vport *p = &con.port[i];
+		bool on = spin_lock(&p->lock);
+		long spins = 0;
+
+		while (p->ready && !con.dev->broken && ++spins < TX_SPINS) {
+			bool busy = false;
+
+			tx_reclaim(p);
+			for (int k = 0; k < TX_BUFS; k++)
+				busy |= p->tx_busy[k];
+			if (!busy)
+				break;
+			cpu_relax();
+		}
+		spin_unlock(&p->lock, on);
+	}
+}
+
+bool vcon_debug_port(void)
+{
+	struct vport *p = &con.port[DEBUG_PORT];
+
+	return con.dev && !con.dev->broken && p->ready && p->added && p->debug;
+}
+
+void vcon_debug_hook(void (*fn)(void))
+{
+	debug_hook = fn;
+}
+
+bool vcon_debug_connected(void)
+{
+	return vcon_debug_port() && con.port[DEBUG_PORT].host_open;
+}
+
+size_t vcon_debug_read(void *buf, size_t size)
+{
+	struct vport *p = &con.port[DEBUG_PORT];
+	size_t n = 0;
+
+	if (!vcon_debug_port())
+		return 0;
+	/* One buffer (a page at most) into the empty ring: nothing is dropped. */
+	if (p->ring_head == p->ring_tail)
+		port_pull(p, 1);
+	while (n < size && p->ring_head != p->ring_tail)
+		((char *)buf)[n++] = p->ring[p->ring_head++ % RX_RING];
+	return n;
+}
+
+void vcon_debug_write(const void *buf, size_t n)
+{
+	const char *why = NULL;
+
+	if (vcon_debug_port())
+		port_queue(&con.port[DEBUG_PORT], buf, n, &why);
 }
 
 long vcon_port_write(int port, const void *buf, size_t n)
@@ -418,12 +524,16 @@ static int probe(struct virtio_dev *d)
 	if (con.multiport) {
 		virtio_kick(d, CTRL_RX_QUEUE);
 		ctrl_send(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+		/* The device answers DEVICE_READY with a DEVICE_ADD (then a name)
+		 * per port before it gives the message back: take them now, so that
+		 * the log moves here only if port 0 exists. */
+		ctrl_receive();
 	}
 	/* `console=uart` keeps the log on the serial port (test images, whose KTAP
 	 * output the runner reads there). */
 	const char *where = toro_param("console");
 
-	active = !where || strcmp(where, "uart") != 0;
+	active = con.port[0].added && (!where || strcmp(where, "uart") != 0);
 	return 0;
 }
 

@@ -9,6 +9,9 @@
 /* Whether a virtio console is up and takes the log. */
 bool vcon_active(void);
 void vcon_write(const char *s, size_t n);
+/* Waits until the device has taken everything written (the VM is ending: QEMU
+ * may handle a notification after the guest's last instruction, or never). */
+void vcon_flush(void);
 /* The next received byte, waiting for it; -EIO if the device broke. */
 int vcon_getc(void);
 
@@ -18,5 +21,19 @@ long vcon_port_write(int port, const void *buf, size_t n);
 long vcon_port_read(int port, void *buf, size_t size);
 /* Waits until the host side of the port is connected; 0 or -errno. */
 int vcon_port_wait_open(int port);
+
+/*
+ * Port 1 when the host named it org.toro.gdb: the GDB stub's. Read and write
+ * take no locks and need no interrupts; only the stub calls them, from one CPU
+ * at a time. The hook runs in the device's interrupt when the port may have
+ * bytes or its host side connected or left; it reads them itself.
+ */
+bool vcon_debug_port(void);
+bool vcon_debug_connected(void);
+void vcon_debug_hook(void (*fn)(void));
+/* What arrived, up to size bytes; 0 if nothing (never waits). */
+size_t vcon_debug_read(void *buf, size_t size);
+/* Queues all n bytes (waits for transmit buffers). */
+void vcon_debug_write(const void *buf, size_t n);
 
 #endif

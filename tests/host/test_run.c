@@ -408,19 +408,311 @@ TEST(argv_fs_and_vsock_share_one_memory_backend)
 			"-global|virtio-mmio.force-legacy=false") != NULL);
 }
 
+/* Parses w as the options of toro debug. */
+static int parse_debug(struct run_opts *o, const char **why, const char **bad,
+		       char **words)
+{
+	int n = 0;
+
+	while (words[n])
+		n++;
+	runopts_init(o);
+	o->debug = true;
+	return runopts_parse(o, n, words, why, bad);
+}
+
+TEST(gdb_option_forms)
+{
+	char *port[] = { "img.elf", "--gdb", "1234", NULL };
+	char *any[] = { "img.elf", "--gdb", "0.0.0.0:1234", NULL };
+	char *named[] = { "img.elf", "--gdb=localhost:65535", NULL };
+	char *bare[] = { "img.elf", "--gdb", ":1", NULL };
+	char *unix_sock[] = { "img.elf", "--gdb", "unix:/tmp/x", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, port), 0);
+	CHECK_STR(o.gdb_host, "127.0.0.1");
+	CHECK_EQ(o.gdb_port, 1234);
+	CHECK(o.gdb_path == NULL);
+	CHECK(!o.gdb_wait && !o.gdb_uart);
+	CHECK_EQ(parse(&o, &why, &bad, any), 0);
+	CHECK_STR(o.gdb_host, "0.0.0.0");
+	CHECK_EQ(o.gdb_port, 1234);
+	CHECK_EQ(parse(&o, &why, &bad, named), 0);
+	CHECK_STR(o.gdb_host, "localhost");
+	CHECK_EQ(o.gdb_port, 65535);
+	/* gdb's own `target remote :1234` form: the default host. */
+	CHECK_EQ(parse(&o, &why, &bad, bare), 0);
+	CHECK_STR(o.gdb_host, "127.0.0.1");
+	CHECK_EQ(o.gdb_port, 1);
+	CHECK_EQ(parse(&o, &why, &bad, unix_sock), 0);
+	CHECK_STR(o.gdb_path, "/tmp/x");
+	CHECK_STR(o.gdb_host, "");
+	CHECK_EQ(o.gdb_port, 0);
+	/* Without --gdb there is no stub endpoint and no device. */
+	char *none[] = { "img.elf", NULL };
+
+	CHECK_EQ(parse(&o, &why, &bad, none), 0);
+	CHECK(!runopts_gdb_on(&o));
+	CHECK_EQ(o.gdb_fd, -1);
+	CHECK(strstr(joined(&o), "gdb") == NULL);
+}
+
+TEST(bad_gdb)
+{
+	static const char *const expected =
+		"--gdb: expected [HOST:]PORT with PORT from 1 to 65535, or unix:PATH, "
+		"without commas";
+	static char long_path[5 + RUNOPTS_SUN_PATH_MAX + 2] = "unix:/";
+	static const char *const bad_forms[] = {
+		"0",	     "70000", "65536",	    "host:", "1234,x", "a,b:1234",
+		"unix:/a,b", "unix:", "",	    "-1",    "1:2:3",  "ho st:1",
+		"x_y:1",     "12ab",  "[::1]:1234", ":",     "host",
+	};
+	const char *why, *bad;
+	struct run_opts o;
+
+	for (size_t i = 0; i < sizeof(bad_forms) / sizeof(bad_forms[0]); i++) {
+		char *w[] = { "img.elf", "--gdb", (char *)bad_forms[i], NULL };
+
+		why = NULL;
+		CHECK_EQ(parse(&o, &why, &bad, w), -EINVAL);
+		CHECK_STR(why ? why : "(null)", expected);
+		CHECK(bad == bad_forms[i]);
+	}
+	/* sun_path holds 107 bytes and the NUL. */
+	memset(long_path + 6, 'p', RUNOPTS_SUN_PATH_MAX - 1);
+	char *w107[] = { "img.elf", "--gdb", long_path, NULL };
+
+	CHECK_EQ(parse(&o, &why, &bad, w107), 0);
+	CHECK_EQ(strlen(o.gdb_path), 107);
+	long_path[5 + RUNOPTS_SUN_PATH_MAX] = 'p';
+	CHECK_EQ(parse(&o, &why, &bad, w107), -EINVAL);
+	CHECK_STR(why, "--gdb: a Unix socket path has at most 107 bytes");
+
+	char *novalue[] = { "img.elf", "--gdb", NULL };
+
+	CHECK_EQ(parse(&o, &why, &bad, novalue), -EINVAL);
+	CHECK_STR(why, "option needs a value");
+	CHECK_STR(bad, "--gdb");
+}
+
+TEST(gdb_wait_and_uart_need_gdb)
+{
+	char *wait[] = { "img.elf", "--gdb-wait", NULL };
+	char *uart[] = { "--gdb-uart", "img.elf", "--", "gdb=uart", NULL };
+	char *batch[] = { "img.elf", "--gdb", "1234", "--gdb-batch", "s.gdb", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, wait), -EINVAL);
+	CHECK_STR(why, "--gdb-wait needs --gdb [HOST:]PORT or unix:PATH");
+	CHECK(bad == NULL);
+	CHECK_EQ(parse(&o, &why, &bad, uart), -EINVAL);
+	CHECK_STR(why, "--gdb-uart needs --gdb [HOST:]PORT or unix:PATH");
+	CHECK(bad == NULL);
+	CHECK_EQ(parse(&o, &why, &bad, batch), -EINVAL);
+	CHECK_STR(why, "--gdb-batch: only toro debug runs gdb");
+	CHECK_STR(bad, "s.gdb");
+}
+
+TEST(debug_options)
+{
+	char *plain[] = { "img.elf", "--gdb-uart", "--gdb-batch=s.gdb", "--gdb-wait",
+			  NULL };
+	char *gdb[] = { "img.elf", "--gdb", "1234", NULL };
+	char *dry[] = { "img.elf", "--dry-run", NULL };
+	char *empty[] = { "img.elf", "--gdb-batch=", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	/* toro debug sets the endpoint itself, after parsing. */
+	CHECK_EQ(parse_debug(&o, &why, &bad, plain), 0);
+	CHECK(o.gdb_uart && o.gdb_wait);
+	CHECK_STR(o.gdb_batch, "s.gdb");
+	CHECK(!runopts_gdb_on(&o));
+	CHECK_EQ(parse_debug(&o, &why, &bad, gdb), -EINVAL);
+	CHECK_STR(why, "--gdb: toro debug chooses the endpoint itself (toro run --gdb "
+		       "takes one)");
+	CHECK_STR(bad, "1234");
+	CHECK_EQ(parse_debug(&o, &why, &bad, dry), -EINVAL);
+	CHECK_STR(why, "--dry-run: not for toro debug (toro run --dry-run --gdb PORT "
+		       "--gdb-wait shows its QEMU command)");
+	CHECK_STR(bad, "--dry-run");
+	CHECK_EQ(parse_debug(&o, &why, &bad, empty), -EINVAL);
+	CHECK_STR(why, "--gdb-batch: expected a file of gdb commands");
+}
+
+TEST(argv_gdb_on_virtio_console_port_1)
+{
+	char *w[] = { "img.elf", "--gdb", "1234", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, w), 0);
+	/* No --console: port 0 does not exist, the kernel log stays on the UART. */
+	CHECK_STR(
+		joined(&o),
+		"qemu-system-x86_64|-M|microvm|-accel|tcg|-cpu|max|-nodefaults|"
+		"-no-user-config|-display|none|-no-reboot|-serial|stdio|"
+		"-device|isa-debug-exit,iobase=0xf4,iosize=4|-smp|1|-m|128M|"
+		"-kernel|img.elf|-device|virtio-serial-device|-chardev|"
+		"socket,id=toro-gdb,server=on,wait=off,host=127.0.0.1,port=1234,"
+		"nodelay=on|-device|virtserialport,chardev=toro-gdb,nr=1,name=org.toro.gdb");
+}
+
+TEST(argv_gdb_shares_the_console_device)
+{
+	char *w[] = { "img.elf", "--console",	     "unix:/tmp/c.sock",
+		      "--gdb",	 "unix:/tmp/g.sock", "--gdb-wait",
+		      "--",	 "console=uart",     NULL };
+	const char *why, *bad, *s, *p;
+	struct run_opts o;
+	int n = 0;
+
+	CHECK_EQ(parse(&o, &why, &bad, w), 0);
+	s = joined(&o);
+	CHECK(strstr(s, "|-kernel|img.elf|-device|virtio-serial-device|-chardev|"
+			"socket,id=toro-console,server=on,wait=off,path=/tmp/c.sock|"
+			"-device|virtconsole,chardev=toro-console|-chardev|"
+			"socket,id=toro-gdb,server=on,wait=off,path=/tmp/g.sock|-device|"
+			"virtserialport,chardev=toro-gdb,nr=1,name=org.toro.gdb|"
+			"-append|gdb=wait console=uart") != NULL);
+	for (p = s; (p = strstr(p, "virtio-serial-device")) != NULL; p++)
+		n++;
+	CHECK_EQ(n, 1);
+}
+
+TEST(argv_gdb_uart)
+{
+	char *alone[] = { "img.elf", "--gdb", "0.0.0.0:4444", "--gdb-uart", NULL };
+	char *both[] = { "img.elf",   "--gdb-wait", "--gdb", "4444", "--gdb-uart",
+			 "--console", "out.txt",    "--",    "x=1",  NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, alone), 0);
+	/* COM2 needs no virtio-serial-device. */
+	CHECK_STR(joined(&o),
+		  "qemu-system-x86_64|-M|microvm|-accel|tcg|-cpu|max|-nodefaults|"
+		  "-no-user-config|-display|none|-no-reboot|-serial|stdio|"
+		  "-device|isa-debug-exit,iobase=0xf4,iosize=4|-smp|1|-m|128M|"
+		  "-kernel|img.elf|-chardev|"
+		  "socket,id=toro-gdb,server=on,wait=off,host=0.0.0.0,port=4444,"
+		  "nodelay=on|-device|isa-serial,chardev=toro-gdb,iobase=0x2f8,irq=3|"
+		  "-append|gdb=uart");
+	CHECK_EQ(parse(&o, &why, &bad, both), 0);
+	CHECK(strstr(joined(&o),
+		     "|-kernel|img.elf|-device|virtio-serial-device|-chardev|"
+		     "file,id=toro-console,path=out.txt|-device|"
+		     "virtconsole,chardev=toro-console|-chardev|"
+		     "socket,id=toro-gdb,server=on,wait=off,host=127.0.0.1,port=4444,"
+		     "nodelay=on|-device|isa-serial,chardev=toro-gdb,iobase=0x2f8,irq=3|"
+		     "-append|gdb=uart,wait x=1") != NULL);
+}
+
+TEST(argv_gdb_word_of_the_user_wins)
+{
+	char *own[] = { "img.elf", "--gdb",	"1", "--gdb-wait", "--gdb-uart",
+			"--",	   "gdb=crash", "x", NULL };
+	char *app[] = { "img.elf", "--gdb", "1", "--gdb-wait", "--", "--", "gdb=a", NULL };
+	char *nowait[] = { "img.elf", "--gdb", "1", "--", "gdb=crash", NULL };
+	const char *why, *bad, *s;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, own), 0);
+	s = joined(&o);
+	CHECK(strstr(s, "|-device|isa-serial,chardev=toro-gdb,iobase=0x2f8,irq=3|"
+			"-append|gdb=crash x") != NULL);
+	CHECK(strstr(s, "gdb=uart") == NULL);
+	/* After a second `--` the words are the application's, not the kernel's. */
+	CHECK_EQ(parse(&o, &why, &bad, app), 0);
+	CHECK(strstr(joined(&o), "|-append|gdb=wait -- gdb=a") != NULL);
+	/* --gdb alone adds no kernel parameter. */
+	CHECK_EQ(parse(&o, &why, &bad, nowait), 0);
+	CHECK(strstr(joined(&o), "|-append|gdb=crash") != NULL);
+	char *bare[] = { "img.elf", "--gdb", "1", NULL };
+
+	CHECK_EQ(parse(&o, &why, &bad, bare), 0);
+	CHECK(strstr(joined(&o), "-append") == NULL);
+}
+
+/* toro debug: the socket it listens on, handed to QEMU. */
+TEST(argv_gdb_fd)
+{
+	char *w[] = { "img.elf", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse_debug(&o, &why, &bad, w), 0);
+	o.gdb_fd = 7;
+	o.gdb_wait = true;
+	CHECK(runopts_gdb_on(&o));
+	CHECK(strstr(joined(&o), "|-kernel|img.elf|-device|virtio-serial-device|-chardev|"
+				 "socket,id=toro-gdb,server=on,wait=off,fd=7|-device|"
+				 "virtserialport,chardev=toro-gdb,nr=1,name=org.toro.gdb|"
+				 "-append|gdb=wait") != NULL);
+}
+
+/* A built argv as one string, words separated by '|'. */
+static const char *join(const struct runopts_argv *a)
+{
+	static char out[RUNOPTS_ARGV_BUF * 2];
+	size_t pos = 0;
+
+	CHECK(a->argv[a->argc] == NULL);
+	out[0] = '\0';
+	for (int i = 0; i < a->argc; i++)
+		pos += (size_t)snprintf(out + pos, sizeof(out) - pos, "%s%s",
+					i ? "|" : "", a->argv[i]);
+	return out;
+}
+
+TEST(gdb_command_of_toro_debug)
+{
+	static struct runopts_argv a;
+	char *w[] = { "img.elf", NULL };
+	char *batch[] = { "--gdb-batch", "s.gdb", "img.elf", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	CHECK_EQ(parse_debug(&o, &why, &bad, w), 0);
+	CHECK_EQ(runopts_build_gdb_argv(&o, "gdb", "/tmp/toro-abc/gdb.sock", &a), 0);
+	CHECK_STR(join(&a), "gdb|-q|img.elf|-ex|set remotetimeout 30|-ex|"
+			    "target remote /tmp/toro-abc/gdb.sock");
+	CHECK_EQ(parse_debug(&o, &why, &bad, batch), 0);
+	CHECK_EQ(runopts_build_gdb_argv(&o, "/opt/gdb", "/t/gdb.sock", &a), 0);
+	CHECK_STR(join(&a), "/opt/gdb|-q|img.elf|-ex|set remotetimeout 30|-ex|"
+			    "target remote /t/gdb.sock|-batch|-x|s.gdb");
+}
+
 /* Every option that adds QEMU arguments at once still fits RUNOPTS_MAX_ARGV. */
 TEST(argv_everything_fits)
 {
 	static char path[1024], kargs[2048];
-	char *w[64] = {
-		"img.elf",	    "--vsock", "/tmp/v.sock", "--fs",	"/srv:share",
-		"--console",	    path,      "--virtio",    "modern", "--machine",
-		"acpi=off,pic=off", "--cpus",  "64",	      "--mem",	"1T"
-	};
+	char *w[64] = { "img.elf",
+			"--vsock",
+			"/tmp/v.sock",
+			"--fs",
+			"/srv:share",
+			"--console",
+			path,
+			"--virtio",
+			"modern",
+			"--machine",
+			"acpi=off,pic=off",
+			"--cpus",
+			"64",
+			"--mem",
+			"1T",
+			"--gdb",
+			"unix:/tmp/g.sock",
+			"--gdb-wait" };
 	static struct runopts_argv a;
 	const char *why, *bad;
 	struct run_opts o;
-	int k = 15;
+	int k = 18;
 
 	memcpy(path, "unix:/", 6);
 	memset(path + 6, 'p', sizeof(path) - 7);

@@ -13,15 +13,7 @@ dir=$(mktemp -d /tmp/fs.XXXXXX)
 share="$dir/share"
 out="$dir/out"
 logs="$out"
-vm=""
 . tests/integration/lib.sh
-
-cleanup() {
-	[ -n "$vm" ] && kill "$vm" 2>/dev/null && wait "$vm" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 mkdir -p "$share/sub" "$share/many" "$dir/outside"
 printf 'hello from the host\n' >"$share/hello.txt"

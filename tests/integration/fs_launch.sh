@@ -22,16 +22,8 @@ export TMPDIR
 # virtiofsd's pid files are named after the socket path, '/' turned into '.'.
 piddir=/var/run/virtiofsd
 pidtag=$(printf '%s' "$TMPDIR" | tr / .)
-vm=""
 logs="$out $err"
 . tests/integration/lib.sh
-
-cleanup() {
-	[ -n "$vm" ] && kill "$vm" 2>/dev/null && wait "$vm" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # What a run left behind: virtiofsd processes serving our directories, files in
 # TMPDIR, pid files for our sockets. Empty when all is clean.

@@ -1,8 +1,18 @@
 # Helpers shared by the integration scripts (sourced, not run). The script sets
 # $dir (its temporary directory) and may set $logs (files whose tails explain a
-# failure). Results are `ok N name` / `not ok N name`; `results` prints the
+# failure); $vm is the pid of the VM it runs in the background, if any. On exit
+# the VM is stopped and $dir removed (a script may define its own cleanup after
+# sourcing this). Results are `ok N name` / `not ok N name`; `results` prints the
 # closing `N passed, N failed` line and gives the exit status.
 n=0 passed=0 failed=0
+vm=""
+
+cleanup() {
+	[ -n "$vm" ] && kill "$vm" 2>/dev/null && wait "$vm" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 ok() {
 	n=$((n + 1)) passed=$((passed + 1))

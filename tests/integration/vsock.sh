@@ -9,7 +9,6 @@ img="$O/tests/integration/vsock.elf"
 echo_img="$O/examples/echo.elf"
 dir=$(mktemp -d)
 sock="$dir/v.sock"
-vm=""
 logs="$dir/console"
 . tests/integration/lib.sh
 
@@ -18,8 +17,6 @@ cleanup() {
 	[ -n "${listener:-}" ] && kill "$listener" 2>/dev/null
 	rm -rf "$dir"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # start_vm IMAGE ARGS...: boots in the background, waits for the guest's "ready".
 start_vm() {
@@ -102,7 +99,7 @@ listener=""
 check "the guest connects to a host program (PATH_5000)" "ok 0 0" "$reply"
 check "the host program receives the guest's 1 MiB (checksummed)" \
 	"$(sum <"$dir/pattern")" "$(sum <"$dir/got")"
-socat UNIX-LISTEN:"${sock}_5001",fork EXEC:cat &
+socat -t 30 UNIX-LISTEN:"${sock}_5001",fork EXEC:cat &
 listener=$!
 wait_for 100 '[ -S "${sock}_5001" ]'
 reply=$(printf 'dial 5001 300000\n' | talk 1)

@@ -14,15 +14,7 @@ logs="$console"
 # toro's temporary directories go here, apart from other runs on the host.
 TMPDIR="$dir/t"
 export TMPDIR
-vm=""
 . tests/integration/lib.sh
-
-cleanup() {
-	[ -n "$vm" ] && kill "$vm" 2>/dev/null && wait "$vm" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 mkdir -p "$site/sub" "$site/nodir" "$site/sub/two words" "$TMPDIR"
 printf '<h1>Toro</h1>\n' >"$site/index.html"
