@@ -186,7 +186,7 @@ bench: deps
 	$(Q)$(MAKE) -s --no-print-directory $(O)/examples/hello.elf $(O)/toro $(O)/bench/floor.elf \
 		$(O)/bench/bootbench $(O)/bench/sched.elf $(O)/tests/integration/probe.elf \
 		$(O)/tests/integration/vsock.elf $(O)/toro-vsockd $(VSOCK_BENCH) $(O)/bench/fs.elf \
-		$(O)/examples/webserver.elf
+		$(O)/examples/webserver.elf $(O)/tests/integration/gdb.elf
 	$(Q)for cpus in 1 4; do \
 		$(O)/bench/bootbench --toro $(O)/toro --image $(O)/examples/hello.elf \
 			--floor $(O)/bench/floor.elf --cpus $$cpus || exit 1; echo; \
@@ -202,6 +202,8 @@ bench: deps
 	$(Q)sh bench/fs.sh $(O)
 	$(Q)echo
 	$(Q)sh bench/webserver.sh $(O)
+	$(Q)echo
+	$(Q)sh bench/gdb.sh $(O)
 
 C_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 fmt:

@@ -87,12 +87,19 @@ void gdb_send(void *ctx, const char *buf, size_t n)
 		vcon_debug_write(buf, n);
 }
 
+static void hung_up(void);
+
 static int rx_byte(void)
 {
 	uint8_t c;
 
 	if (transport == UART_PORT)
 		return plat_uart2_getc();
+	/* Looked for before every byte: a new debugger must get no reply to what
+	 * the one that left had sent (QEMU drops what is sent while no one is
+	 * connected, not what is sent after the next one connects). */
+	if (vcon_debug_hung_up())
+		hung_up();
 	return vcon_debug_read(&c, 1) ? c : -1;
 }
 
@@ -269,9 +276,12 @@ static bool nmi(struct trap_frame *f)
 /* The debugger hung up: its points go, the next one starts afresh. */
 static void hung_up(void)
 {
+	struct gdb_stop st = rsp.stop; /* stopped, the next debugger asks `?` */
+
 	gdb_points_clear();
 	gdb_points_load();
 	gdb_rsp_init(&rsp, &gdb_target_ops, NULL);
+	rsp.stop = st;
 	atomic_store(&attached, false);
 }
 
@@ -284,8 +294,6 @@ static void poll_running(struct trap_frame *f)
 
 	if (atomic_load(&stopper) >= 0)
 		return; /* a CPU out for a step: the talker reads the port */
-	if (transport == VIRTIO_PORT && atomic_load(&attached) && !vcon_debug_connected())
-		hung_up();
 	while ((c = rx_byte()) >= 0) {
 		st.tid = current_tid();
 		switch (gdb_rsp_input(&rsp, (uint8_t)c, &r)) {

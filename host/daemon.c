@@ -69,7 +69,9 @@ int daemon_tmpdir(char *dir, size_t len)
 	return 0;
 }
 
-pid_t daemon_spawn(const char *path, const char *const argv[], int keep_fd, int err_fd)
+/* daemon_spawn, or gdb's start (fg: in our process group, PATH searched). */
+static pid_t spawn(const char *path, const char *const argv[], int keep_fd, int err_fd,
+		   bool fg)
 {
 	pid_t pid, parent = getpid();
 	int errp[2], err = 0;
@@ -93,13 +95,16 @@ pid_t daemon_spawn(const char *path, const char *const argv[], int keep_fd, int 
 			goto fail;
 		if (getppid() != parent)
 			_exit(127);
-		if (detach && setpgid(0, 0) < 0)
+		if (detach && !fg && setpgid(0, 0) < 0)
 			goto fail;
 		if (keep_fd >= 0 && fcntl(keep_fd, F_SETFD, 0) < 0)
 			goto fail;
 		if (err_fd >= 0 && err_fd != 2 && dup2(err_fd, 2) < 0)
 			goto fail;
-		execv(path, (char *const *)argv);
+		if (fg)
+			execvp(path, (char *const *)argv);
+		else
+			execv(path, (char *const *)argv);
 fail:
 		err = errno;
 		if (write(errp[1], &err, sizeof(err)) < 0)
@@ -118,6 +123,16 @@ fail:
 		return -err;
 	}
 	return pid;
+}
+
+pid_t daemon_spawn(const char *path, const char *const argv[], int keep_fd, int err_fd)
+{
+	return spawn(path, argv, keep_fd, err_fd, false);
+}
+
+pid_t daemon_spawn_fg(const char *file, const char *const argv[])
+{
+	return spawn(file, argv, -1, -1, true);
 }
 
 static long long now_ms(void)

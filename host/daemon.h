@@ -34,6 +34,13 @@ int daemon_tmpdir(char *dir, size_t len);
 pid_t daemon_spawn(const char *path, const char *const argv[], int keep_fd, int err_fd);
 
 /*
+ * As daemon_spawn, for a program on our terminal (gdb): it stays in our process
+ * group whatever daemon_detach said, and file is searched in PATH if it has no
+ * '/'.
+ */
+pid_t daemon_spawn_fg(const char *file, const char *const argv[]);
+
+/*
  * From now on daemon_spawn()'s children get a process group of their own, out
  * of reach of the terminal's Ctrl-C (toro debug: it is gdb's).
  */

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -120,56 +119,6 @@ static void ignore(int sig)
 	(void)sig;
 }
 
-/*
- * Forks and executes gdb (searched in PATH) on our terminal, in our process
- * group, with no signal blocked; it gets SIGTERM if we die, which lets it
- * restore the terminal. Returns its pid, or -errno (an exec failure comes back
- * on a pipe, and the child is reaped).
- */
-static pid_t spawn_gdb(const struct runopts_argv *a)
-{
-	pid_t pid, parent = getpid();
-	int errp[2], err = 0;
-	ssize_t n;
-
-	if (pipe2(errp, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = errno;
-		close(errp[0]);
-		close(errp[1]);
-		return -err;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
-			goto fail;
-		if (getppid() != parent)
-			_exit(127);
-		execvp(a->argv[0], (char *const *)a->argv);
-fail:
-		err = errno;
-		if (write(errp[1], &err, sizeof(err)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(errp[1]);
-	do
-		n = read(errp[0], &err, sizeof(err));
-	while (n < 0 && errno == EINTR);
-	close(errp[0]);
-	if (n == (ssize_t)sizeof(err)) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		return -err;
-	}
-	return pid;
-}
-
 /* run_io.started: QEMU runs; start gdb and have run_vm() watch it. */
 static int started(void *ctx)
 {
@@ -192,7 +141,7 @@ static int started(void *ctx)
 	 * inherited through exec: gdb gets SIGINT as usual. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
-	pid = spawn_gdb(&a);
+	pid = daemon_spawn_fg(a.argv[0], a.argv);
 	if (pid < 0) {
 		fprintf(stderr,
 			"toro: cannot run %s: %s (set TORO_GDB to choose a gdb)\n", bin,

@@ -352,6 +352,30 @@ static void vq_free_chain(struct virtq *q, uint16_t head)
 	s->ndesc = 0;
 }
 
+void *virtq_peek_used(const struct virtq *q, uint16_t k, uint32_t *len)
+{
+	uint16_t used_idx, in_flight, pos = (uint16_t)(q->last_used + k);
+	uint32_t id, n;
+	const struct virtq_used_elem *e;
+
+	if (q->broken)
+		return NULL;
+	used_idx = vq_load16(&q->used->idx);
+	in_flight = (uint16_t)(q->avail_idx - q->last_used);
+	if ((uint16_t)(used_idx - q->last_used) > in_flight ||
+	    (uint16_t)(used_idx - q->last_used) <= k)
+		return NULL;
+	virtq_rmb(); /* as in virtq_get_used */
+	e = &q->used->ring[pos & (q->num - 1)];
+	id = vq_load32(&e->id);
+	n = vq_load32(&e->len);
+	if (id >= q->num || !q->state[id].token || n > q->state[id].in_cap)
+		return NULL;
+	if (len)
+		*len = n;
+	return q->state[id].token;
+}
+
 void *virtq_get_used(struct virtq *q, uint32_t *len)
 {
 	uint16_t used_idx, in_flight;

@@ -151,6 +151,14 @@ bool virtq_kick_needed(struct virtq *q);
  */
 void *virtq_get_used(struct virtq *q, uint32_t *len);
 
+/*
+ * Looks at the k-th completed request not yet taken (0: the one virtq_get_used
+ * would return next) without taking it: its token and *len, or NULL if there is
+ * none or the entry is not valid (which virtq_get_used will then report). For a
+ * look from a context that must not change the queue.
+ */
+void *virtq_peek_used(const struct virtq *q, uint16_t k, uint32_t *len);
+
 /* Asks the device not to interrupt for completions (a hint: spurious ones happen). */
 void virtq_disable_cb(struct virtq *q);
 

@@ -299,6 +299,25 @@ static void port_receive(struct vport *p)
 		sched_wake_all(&p->readers);
 }
 
+/*
+ * The host hanging up the stub's port. While the machine is stopped the stub
+ * cannot wait for the control message to be handled (that is the owner CPU's
+ * interrupt, and that CPU is parked, maybe inside ctrl_receive), so it looks at
+ * the control queue without taking from it (vcon_debug_hung_up); ctrl_taken and
+ * ctrl_looked keep one message from counting twice.
+ */
+static uint16_t ctrl_taken; /* control messages handled by ctrl_receive */
+static uint16_t ctrl_looked; /* how far the stub's look got (ahead of ctrl_taken) */
+static bool debug_closed; /* the stub's host hung up since the stub last asked */
+
+static bool is_debug_close(const void *buf, uint32_t len)
+{
+	const struct virtio_console_control *m = buf;
+
+	return len >= sizeof(*m) && m->id == DEBUG_PORT &&
+	       m->event == VIRTIO_CONSOLE_PORT_OPEN && !m->value;
+}
+
 static void ctrl_receive(void)
 {
 	uint32_t len;
@@ -307,6 +326,10 @@ static void ctrl_receive(void)
 	while ((token = virtq_get_used(&con.dev->queues[CTRL_RX_QUEUE], &len))) {
 		int i = (int)(uintptr_t)token - 1;
 
+		if ((int16_t)(ctrl_taken - ctrl_looked) >= 0 &&
+		    is_debug_close(con.ctrl_rx[i], len))
+			debug_closed = true;
+		ctrl_taken++;
 		ctrl_message((const struct virtio_console_control *)con.ctrl_rx[i], len);
 		post(CTRL_RX_QUEUE, con.ctrl_rx[i], PAGE_SIZE, i);
 	}
@@ -408,11 +431,6 @@ void vcon_debug_hook(void (*fn)(void))
 	debug_hook = fn;
 }
 
-bool vcon_debug_connected(void)
-{
-	return vcon_debug_port() && con.port[DEBUG_PORT].host_open;
-}
-
 size_t vcon_debug_read(void *buf, size_t size)
 {
 	struct vport *p = &con.port[DEBUG_PORT];
@@ -426,6 +444,32 @@ size_t vcon_debug_read(void *buf, size_t size)
 	while (n < size && p->ring_head != p->ring_tail)
 		((char *)buf)[n++] = p->ring[p->ring_head++ % RX_RING];
 	return n;
+}
+
+bool vcon_debug_hung_up(void)
+{
+	struct vport *p = &con.port[DEBUG_PORT];
+	uint16_t k = 0;
+	uint32_t len;
+	void *token;
+	bool closed;
+
+	if (!vcon_debug_port() || !con.multiport)
+		return false;
+	if ((int16_t)(ctrl_looked - ctrl_taken) > 0)
+		k = (uint16_t)(ctrl_looked - ctrl_taken);
+	for (; (token = virtq_peek_used(&con.dev->queues[CTRL_RX_QUEUE], k, &len)); k++) {
+		if (is_debug_close(con.ctrl_rx[(uintptr_t)token - 1], len))
+			debug_closed = true;
+		ctrl_looked = (uint16_t)(ctrl_taken + k + 1);
+	}
+	closed = debug_closed;
+	debug_closed = false;
+	if (closed) /* what the old connection sent is not for the next one */
+		do
+			p->ring_head = p->ring_tail;
+		while (port_pull(p, RX_BUFS));
+	return closed;
 }
 
 void vcon_debug_write(const void *buf, size_t n)

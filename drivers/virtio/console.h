@@ -29,8 +29,10 @@ int vcon_port_wait_open(int port);
  * bytes or its host side connected or left; it reads them itself.
  */
 bool vcon_debug_port(void);
-bool vcon_debug_connected(void);
 void vcon_debug_hook(void (*fn)(void));
+/* Whether the host hung up the port since the last call (also while the machine
+ * is stopped, without the interrupt); if so, what it had sent is dropped. */
+bool vcon_debug_hung_up(void);
 /* What arrived, up to size bytes; 0 if nothing (never waits). */
 size_t vcon_debug_read(void *buf, size_t size);
 /* Queues all n bytes (waits for transmit buffers). */

@@ -534,6 +534,44 @@ TEST(virtq_out_of_order_completion)
 	tq_teardown(&t);
 }
 
+/* A look at completions does not take them, and stops at what is not valid. */
+TEST(virtq_peek_used_takes_nothing)
+{
+	struct tq t;
+	struct sim_req r[3];
+	char bufs[3][8];
+	int toks[3];
+	uint32_t len = 0;
+
+	tq_setup(&t, 8, false, 0, false);
+	for (int i = 0; i < 3; i++) {
+		struct virtq_buf in = { bufs[i], 8 };
+
+		CHECK_EQ(virtq_add(&t.q, NULL, 0, &in, 1, &toks[i]), 0);
+		CHECK(sim_pop(&t.dev, &r[i]));
+	}
+	CHECK(virtq_peek_used(&t.q, 0, &len) == NULL);
+	sim_push(&t.dev, r[1].head, 5);
+	sim_push(&t.dev, r[0].head, 7);
+	CHECK(virtq_peek_used(&t.q, 0, &len) == &toks[1]);
+	CHECK_EQ(len, 5);
+	CHECK(virtq_peek_used(&t.q, 1, &len) == &toks[0]);
+	CHECK_EQ(len, 7);
+	CHECK(virtq_peek_used(&t.q, 2, &len) == NULL);
+	CHECK(virtq_peek_used(&t.q, 0, NULL) == &toks[1]); /* still there */
+	CHECK(virtq_get_used(&t.q, &len) == &toks[1]);
+	CHECK(virtq_peek_used(&t.q, 0, &len) == &toks[0]);
+	CHECK(virtq_get_used(&t.q, &len) == &toks[0]);
+	/* An entry naming a chain not in flight: NULL, and the queue not broken by
+	 * the look (virtq_get_used is the one that says so). */
+	sim_push(&t.dev, r[0].head, 1);
+	CHECK(virtq_peek_used(&t.q, 0, &len) == NULL);
+	CHECK(!virtq_is_broken(&t.q));
+	CHECK(virtq_get_used(&t.q, &len) == NULL);
+	CHECK(virtq_is_broken(&t.q));
+	tq_teardown(&t);
+}
+
 TEST(virtq_index_wraparound)
 {
 	struct tq t;

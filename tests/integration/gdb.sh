@@ -23,27 +23,9 @@ toro="$O/toro"
 img="$O/tests/integration/gdb.elf"
 src=tests/integration/gdb/main.c
 dir=$(mktemp -d /tmp/gdb.XXXXXX)
-gdb=""
 . tests/integration/lib.sh
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
 
 qemus="" # every QEMU started, to check that none is left
-
-# stop PID: SIGTERM (gdb quits, toro stops its VM first), SIGKILL after 5 s.
-stop() {
-	pid=$1
-	kill "$pid" 2>/dev/null || return 0
-	wait_for 50 '! kill -0 $pid 2>/dev/null' || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-
-cleanup() {
-	[ -n "${KEEP:-}" ] && echo "# kept $dir" && return
-	[ -n "$gdb" ] && stop "$gdb"
-	[ -n "$vm" ] && stop "$vm"
-	rm -rf "$dir"
-}
 
 # qemu_of PID: records the QEMU that PID (toro) started, once it runs.
 qemu_of() {

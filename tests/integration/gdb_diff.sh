@@ -17,27 +17,9 @@ export TORO_ACCEL=tcg
 toro="$O/toro"
 img="$O/tests/integration/gdb.elf"
 dir=$(mktemp -d /tmp/gdb_diff.XXXXXX)
-gdb=""
 . tests/integration/lib.sh
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
 
 qemus="" # both QEMUs, to check that none is left
-
-# stop PID: SIGTERM (gdb quits, toro stops its VM first), SIGKILL after 5 s.
-stop() {
-	pid=$1
-	kill "$pid" 2>/dev/null || return 0
-	wait_for 50 '! kill -0 $pid 2>/dev/null' || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-
-cleanup() {
-	[ -n "${KEEP:-}" ] && echo "# kept $dir" && return
-	[ -n "$gdb" ] && stop "$gdb"
-	[ -n "$vm" ] && stop "$vm"
-	rm -rf "$dir"
-}
 
 # The same options on both sides. One CPU: QEMU's stub shows vCPUs, ours Toro's
 # threads; with one CPU the thread that stops is the same code either way.
