@@ -154,7 +154,8 @@ $(O)/bench/vsockbench: $(O)/h/bench/vsockbench.o $(HOST_LIB_OBJS)
 
 # ---- targets -----------------------------------------------------------------
 .DEFAULT_GOAL := all
-.PHONY: all deps run test check-host check-guest check-integration fuzz bench fmt lint clean
+.PHONY: all deps run test check-host check-guest check-integration fuzz bench bench-check fmt \
+	lint clean
 
 all: $(IMAGES) $(HOST_TOOLS) $(HOST_TESTS) $(O)/bench/floor.elf $(O)/bench/bootbench \
 	$(VSOCK_BENCH)
@@ -180,6 +181,12 @@ check-integration: all
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
 	$(Q)O=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/test.sh fuzz
+
+# Deterministic figures (guest instructions under -icount, sizes) against
+# bench/budget; make test runs it too.
+bench-check: deps
+	$(Q)$(MAKE) -s --no-print-directory $(EXAMPLES:%=$(O)/examples/%.elf) $(HOST_TOOLS)
+	$(Q)sh bench/check.sh $(O)
 
 bench: export TORO_ACCEL ?= tcg
 bench: deps

@@ -78,12 +78,22 @@ static int fatal_signal; /* the program dies of it once gdb lets go */
 
 /* ---- transport --------------------------------------------------------------- */
 
+/*
+ * A new debugger must get no reply to what the one that left had sent: QEMU
+ * drops what is sent while no one is connected, not what is sent after the
+ * next one connects. So the hang-up is looked for before every byte read and
+ * before every write (a reply can take long to build; the old debugger may
+ * have gone, and a new one come, meanwhile). A hang-up seen while writing
+ * drops the rest of that reply; the next read starts the stub afresh.
+ */
+static bool gone;
+
 void gdb_send(void *ctx, const char *buf, size_t n)
 {
 	(void)ctx;
 	if (transport == UART_PORT)
 		plat_uart2_write(buf, n);
-	else
+	else if (!gone && !(gone = vcon_debug_hung_up()))
 		vcon_debug_write(buf, n);
 }
 
@@ -95,11 +105,10 @@ static int rx_byte(void)
 
 	if (transport == UART_PORT)
 		return plat_uart2_getc();
-	/* Looked for before every byte: a new debugger must get no reply to what
-	 * the one that left had sent (QEMU drops what is sent while no one is
-	 * connected, not what is sent after the next one connects). */
-	if (vcon_debug_hung_up())
+	if (gone || vcon_debug_hung_up()) {
+		gone = false;
 		hung_up();
+	}
 	return vcon_debug_read(&c, 1) ? c : -1;
 }
 

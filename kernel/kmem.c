@@ -91,13 +91,7 @@ void *kmem_pages_alloc(size_t npages)
 	if (c->n == 0) {
 		bool l = spin_lock(&pages_lock);
 
-		while (c->n < PAGE_CACHE_BATCH) {
-			uint64_t pa = pagealloc_alloc(&pages, 1, 1);
-
-			if (!pa)
-				break;
-			c->page[c->n++] = pa;
-		}
+		c->n = (int)pagealloc_alloc_pages(&pages, c->page, PAGE_CACHE_BATCH);
 		spin_unlock(&pages_lock, l);
 	}
 	uint64_t pa = c->n ? c->page[--c->n] : 0;
@@ -204,11 +198,14 @@ void kmem_init(void)
 	pagealloc_reserve(&pages, (uintptr_t)bitmap, (uintptr_t)bitmap + bytes);
 	if (pagealloc_free_pages(&pages) * PAGE_SIZE < KMEM_MIN_FREE)
 		not_enough_memory(image_need + bytes);
+	boot_mark("pages", -1);
 
 	kmem_stack_register((uintptr_t)boot_stack_bottom, (uintptr_t)boot_stack_top,
 			    "boot stack");
 	vm_init();
+	boot_mark("pagetables", -1);
 	kmem_cpu_init(0);
+	boot_mark("heap", -1);
 }
 
 void kmem_cpu_init(int cpu)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kmain: the boot sequence after entry.S, in the order DESIGN.md gives, each step
- * timestamped (boot_tsc) so that `make bench` can show where boot time goes.
+ * kmain: the boot sequence after entry.S, in the order DESIGN.md gives. The
+ * coarse phases are timestamped (boot_tsc) for `make bench`, and the end of each
+ * step (boot_mark) for `make bench-check`, which counts each step's guest
+ * instructions and holds them to bench/budget.
  */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
@@ -37,14 +39,44 @@ static void banner(void)
 		       toro_ncpus() == 1 ? "" : "s", (unsigned long long)(ram >> 10));
 }
 
+/* `bootstats`: the coarse phases (bench/bootbench.c reads them), then each
+ * step's end in order (make bench-check reads those). */
+static void print_bootstats(void)
+{
+	char line[BOOT_MARKS_MAX * 32 + 16];
+	size_t n = 0;
+
+	printk("boot-tsc: entry=%llu longmode=%llu console=%llu memory=%llu main=%llu\n",
+	       (unsigned long long)boot_tsc[BOOT_ENTRY],
+	       (unsigned long long)boot_tsc[BOOT_LONGMODE],
+	       (unsigned long long)boot_tsc[BOOT_CONSOLE],
+	       (unsigned long long)boot_tsc[BOOT_MEMORY],
+	       (unsigned long long)boot_tsc[BOOT_MAIN]);
+	n += (size_t)snprintf(line, sizeof(line), "boot-steps:");
+	for (int i = 0; i < boot_nmarks && n < sizeof(line); i++) {
+		const struct boot_mark *m = &boot_marks[i];
+
+		if (m->n >= 0)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s%d=%llu",
+					      m->name, m->n, (unsigned long long)m->tsc);
+		else
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%llu",
+					      m->name, (unsigned long long)m->tsc);
+	}
+	printk("%s\n", line);
+}
+
 _Noreturn void kmain(uint32_t start_info)
 {
 	pcpu_init(0);
 	plat_uart_init();
 	boot_tsc[BOOT_CONSOLE] = rdtsc();
+	boot_mark("uart", -1);
 	arch_traps_init();
+	boot_mark("traps", -1);
 	plat_pvh_init(start_info);
 	params_init(boot_info.cmdline);
+	boot_mark("params", -1);
 	if (boot_info.cmdline_cut)
 		printk("warning: command line longer than %d bytes, cut\n",
 		       BOOT_CMDLINE_MAX);
@@ -54,21 +86,23 @@ _Noreturn void kmain(uint32_t start_info)
 	kmem_init();
 	boot_tsc[BOOT_MEMORY] = rdtsc();
 	lapic_init(true);
+	boot_mark("lapic", -1);
 	sched_init_cpu();
+	boot_mark("sched", -1);
 	smp_init();
+	boot_mark("smp", -1);
 	virtio_init();
+	boot_mark("devices", -1);
 	uart_input_init();
 	gdb_init();
+	boot_mark("debug", -1);
 	banner();
+	boot_mark("banner", -1);
 
 	boot_tsc[BOOT_MAIN] = rdtsc();
+	boot_mark("main", -1);
 	if (toro_param("bootstats"))
-		printk("boot-tsc: entry=%llu longmode=%llu console=%llu memory=%llu main=%llu\n",
-		       (unsigned long long)boot_tsc[BOOT_ENTRY],
-		       (unsigned long long)boot_tsc[BOOT_LONGMODE],
-		       (unsigned long long)boot_tsc[BOOT_CONSOLE],
-		       (unsigned long long)boot_tsc[BOOT_MEMORY],
-		       (unsigned long long)boot_tsc[BOOT_MAIN]);
+		print_bootstats();
 	gdb_wait();
 	sched_thread_exit(main(params_argc(), params_argv()));
 }

@@ -444,6 +444,7 @@ _Noreturn void sched_start_ap(uintptr_t stack_lo, uintptr_t stack_hi)
 	/* An application processor's first thread is its idle thread. */
 	rq->idle = first_thread(rq, stack_lo, stack_hi);
 	atomic_store_explicit(&this_cpu()->online, true, memory_order_release);
+	lapic_send_ipi(pcpus[0].apic_id, IRQ_VECTOR_WAKE); /* CPU 0 halts until then */
 	idle_main(NULL);
 	panic("idle returned");
 }

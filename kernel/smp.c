@@ -16,6 +16,7 @@
 
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/irq.h"
 #include "arch/x86_64/layout.h"
 #include "kernel/kmem.h"
 #include "kernel/percpu.h"
@@ -32,7 +33,9 @@
 
 #define AP_STACK (16 * 1024) /* the AP's first thread becomes its idle thread */
 #define AP_START_TIMEOUT_NS 1000000000ull
-#define SIPI_RETRY_NS 1000000ull /* second STARTUP if the first did not take */
+#define SIPI_RETRY_NS 200000ull /* second STARTUP if the first did not take */
+#define SIPI_PAUSE_NS 100ull /* between the first two STARTUPs: see start_ap */
+#define WAIT_SLICE 10000000ull /* TSC ticks a wait halts at most between looks */
 
 extern char trampoline_start[], trampoline_end[];
 extern char tr_cr3[], tr_efer[], tr_stack[], tr_entry[], tr_cpu[];
@@ -190,20 +193,27 @@ static uintptr_t slot(const char *sym)
 }
 
 /*
- * Waits for a CPU to check in, at least `ns`. The TSC rate is not measured yet
+ * Waits for a CPU to check in, at most `ns`. The TSC rate is not measured yet
  * (that takes milliseconds and is done on first use), so the wait assumes the
- * fastest plausible TSC, 10 GHz: on a slower one it only waits longer.
+ * fastest plausible TSC, 10 GHz: on a slower one it only waits longer. The AP's
+ * wake-up IPI ends each hlt and the timer bounds it; halted, this CPU leaves the
+ * host's core to the AP (under TCG a spinning vCPU runs a whole time slice
+ * before the AP gets one).
  */
 static bool wait_online(int cpu, uint64_t ns)
 {
-	uint64_t end = rdtsc() + ns * 10;
+	uint64_t end = rdtsc() + ns * 10, now;
+	bool on = irq_save(), up;
 
-	while (rdtsc() < end)
-		if (atomic_load_explicit(&pcpus[cpu].online, memory_order_acquire))
-			return true;
-		else
-			cpu_relax();
-	return false;
+	while (!(up = atomic_load_explicit(&pcpus[cpu].online, memory_order_acquire)) &&
+	       (now = rdtsc()) < end) {
+		lapic_timer_within(end - now < WAIT_SLICE ? end - now : WAIT_SLICE);
+		/* sti takes effect after hlt starts: the IPI cannot slip in between. */
+		__asm__ volatile("sti\n\thlt\n\tcli" : : : "memory");
+	}
+	lapic_timer_arm(0);
+	irq_restore(on);
+	return up;
 }
 
 static void *stack_with_guard(size_t bytes, uintptr_t *lo, uintptr_t *hi)
@@ -233,7 +243,16 @@ static bool start_ap(int cpu, uint32_t apic_id)
 	*(volatile uint32_t *)slot(tr_cpu) = (uint32_t)cpu;
 	/* The slots must be in memory before the AP can read them. */
 	atomic_thread_fence(memory_order_seq_cst);
+	/*
+	 * INIT, STARTUP, STARTUP (Intel SDM vol. 3, 9.4.4, without its 10 ms
+	 * after INIT, which only CPUs with an external APIC need), and a third
+	 * STARTUP if none took. A STARTUP to a CPU that runs is ignored. QEMU's
+	 * TCG takes a halted CPU's INIT only when the first STARTUP wakes it, and
+	 * that STARTUP is lost: the short pause lets the CPU get that far.
+	 */
 	lapic_send_init(apic_id);
+	lapic_send_startup(apic_id, TRAMPOLINE_PA >> 12);
+	wait_online(cpu, SIPI_PAUSE_NS);
 	lapic_send_startup(apic_id, TRAMPOLINE_PA >> 12);
 	if (!wait_online(cpu, SIPI_RETRY_NS)) {
 		lapic_send_startup(apic_id, TRAMPOLINE_PA >> 12);
@@ -265,6 +284,7 @@ void smp_init(void)
 	int n = find_cpus(apic_ids, PCPU_MAX);
 	size_t len = (uintptr_t)trampoline_end - (uintptr_t)trampoline_start;
 
+	boot_mark("cpus", -1);
 	pcpus[0].apic_id = self;
 	pcpus[0].online = true;
 	if (n <= 1) {
@@ -291,7 +311,7 @@ void smp_init(void)
 		if (ncpus == PCPU_MAX)
 			break;
 		if (start_ap(ncpus, apic_ids[i]))
-			ncpus++;
+			boot_mark("cpu", ncpus++);
 	}
 	vm_map(TRAMPOLINE_PA, TRAMPOLINE_PA, 4096, VM_W);
 }

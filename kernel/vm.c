@@ -155,13 +155,17 @@ static int map_locked(uintptr_t va, uint64_t pa, size_t size, unsigned flags)
 		if ((pd[pdi] & PTE_PS) && split_large(&pd[pdi]))
 			return -ENOMEM;
 		uint64_t *pt = next_table(pd, pdi, true);
+		/* The rest of this page table in one go. */
+		uintptr_t stop = (va | (LARGE_PAGE - 1)) + 1;
 
 		if (!pt)
 			return -ENOMEM;
-		pt[(va >> 12) & 511] = pa | f;
-		flush(va);
-		va += PAGE_SIZE;
-		pa += PAGE_SIZE;
+		if (stop > end || stop == 0)
+			stop = end;
+		for (; va < stop; va += PAGE_SIZE, pa += PAGE_SIZE) {
+			pt[(va >> 12) & 511] = pa | f;
+			flush(va);
+		}
 	}
 	return 0;
 }

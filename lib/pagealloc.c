@@ -19,6 +19,7 @@
  */
 #include "lib/pagealloc.h"
 
+#include "lib/kstring.h"
 #include "toro/errno.h"
 
 #define PA_WORD_BITS 64
@@ -67,6 +68,18 @@ static size_t pa_update(struct pagealloc *pa, size_t from, size_t to, bool set)
 
 	while (from < to) {
 		size_t w = from / PA_WORD_BITS;
+
+		/* Whole words, the common case (a RAM range): no masks. */
+		if (from % PA_WORD_BITS == 0 && to - from >= PA_WORD_BITS) {
+			for (; to - from >= PA_WORD_BITS; from += PA_WORD_BITS, w++) {
+				uint64_t flip = set ? ~pa->bitmap[w] : pa->bitmap[w];
+
+				pa->bitmap[w] ^= flip;
+				changed += flip == ~0ull ? PA_WORD_BITS :
+							   pa_popcount(flip);
+			}
+			continue;
+		}
 		unsigned lo = from % PA_WORD_BITS;
 		unsigned hi = to - w * PA_WORD_BITS < PA_WORD_BITS ?
 				      (unsigned)(to - w * PA_WORD_BITS) :
@@ -106,8 +119,7 @@ void pagealloc_init(struct pagealloc *pa, uint64_t base, size_t npages, uint64_t
 	pa->nfree = 0;
 	pa->hint = 0;
 	/* All ones: also covers the tail bits past npages, which must never read free. */
-	for (size_t w = 0; w < pa->nwords; w++)
-		pa->bitmap[w] = ~0ull;
+	memset(pa->bitmap, 0xff, pa->nwords * sizeof(uint64_t));
 }
 
 /*
@@ -213,6 +225,29 @@ uint64_t pagealloc_alloc(struct pagealloc *pa, size_t npages, size_t align_pages
 		i = pa_find(pa, used + 1, pa->npages, false);
 	}
 	return 0;
+}
+
+size_t pagealloc_alloc_pages(struct pagealloc *pa, uint64_t *out, size_t n)
+{
+	uint64_t first = pa->base >> PAGEALLOC_PAGE_SHIFT;
+	size_t got = 0;
+
+	/* Words below the hint are full; the tail bits past npages are never free. */
+	for (size_t w = pa->hint; w < pa->nwords && got < n; w++) {
+		uint64_t free_bits = ~pa->bitmap[w];
+
+		for (; free_bits && got < n; free_bits &= free_bits - 1) {
+			unsigned b = (unsigned)__builtin_ctzll(free_bits);
+
+			pa->bitmap[w] |= 1ull << b;
+			out[got++] = (first + w * PA_WORD_BITS + b)
+				     << PAGEALLOC_PAGE_SHIFT;
+		}
+		if (!free_bits && w == pa->hint && pa->bitmap[w] == ~0ull)
+			pa->hint = w + 1;
+	}
+	pa->nfree -= got;
+	return got;
 }
 
 int pagealloc_free(struct pagealloc *pa, uint64_t addr, size_t npages)

@@ -62,6 +62,14 @@ int pagealloc_reserve(struct pagealloc *pa, uint64_t start, uint64_t end);
 uint64_t pagealloc_alloc(struct pagealloc *pa, size_t npages, size_t align_pages);
 
 /*
+ * Up to n single pages, the lowest free ones, each marked used; their addresses
+ * go to out[] in increasing order. Returns how many (fewer than n only when no
+ * more are free). The same pages n calls of pagealloc_alloc(pa, 1, 1) would
+ * give, at a fraction of the cost (a per-CPU cache refill).
+ */
+size_t pagealloc_alloc_pages(struct pagealloc *pa, uint64_t *out, size_t n);
+
+/*
  * Gives back npages pages from addr. Returns -EINVAL and changes nothing if addr is
  * not page aligned or is 0, if a page lies outside the span, if any page is already
  * free (double free), or if more pages would be free than were ever added.

@@ -184,6 +184,15 @@ void lapic_init(bool boot_cpu)
 	}
 }
 
+void lapic_timer_within(uint64_t ticks)
+{
+	if (tsc_deadline)
+		wrmsr(MSR_TSC_DEADLINE, rdtsc() + ticks);
+	else /* one count per 16 bus cycles, each no shorter than a TSC tick */
+		wr(LAPIC_TIMER_INIT,
+		   (uint32_t)(ticks / 16 > 0xffffffffu ? 0xffffffffu : ticks / 16 + 1));
+}
+
 void lapic_timer_arm(uint64_t deadline)
 {
 	if (tsc_deadline) {

@@ -28,4 +28,12 @@ void lapic_send_startup(uint32_t apic_id, uint8_t page);
  */
 void lapic_timer_arm(uint64_t deadline);
 
+/*
+ * Arms the one-shot timer to fire after about `ticks` TSC ticks, with nothing
+ * calibrated (a bound on a hlt before the TSC rate is known): exact with the
+ * TSC-deadline timer, otherwise `ticks` bus cycles, which take no less.
+ * lapic_timer_arm(0) disarms it.
+ */
+void lapic_timer_within(uint64_t ticks);
+
 #endif

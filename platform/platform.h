@@ -24,6 +24,21 @@ enum boot_phase {
 };
 extern uint64_t boot_tsc[BOOT_PHASES];
 
+/*
+ * Finer boot steps, also for `bootstats` (and `make bench-check`): boot_mark()
+ * records the TSC as the step called name (a string constant; with n >= 0 the
+ * step is name followed by n, as in "cpu1") ends. Boot CPU only, before main.
+ */
+#define BOOT_MARKS_MAX 48
+struct boot_mark {
+	const char *name;
+	int n;
+	uint64_t tsc;
+};
+extern struct boot_mark boot_marks[BOOT_MARKS_MAX];
+extern int boot_nmarks;
+void boot_mark(const char *name, int n);
+
 /* The kernel's copy of the PVH start info (the original lives in guest RAM that the
  * page allocator may later hand out). */
 struct boot_info {

@@ -7,11 +7,20 @@
  */
 #include "platform/platform.h"
 
+#include "arch/x86_64/cpu.h"
 #include "kernel/printk.h"
 #include "lib/kstring.h"
 
 struct boot_info boot_info;
 uint64_t boot_tsc[BOOT_PHASES];
+struct boot_mark boot_marks[BOOT_MARKS_MAX];
+int boot_nmarks;
+
+void boot_mark(const char *name, int n)
+{
+	if (boot_nmarks < BOOT_MARKS_MAX)
+		boot_marks[boot_nmarks++] = (struct boot_mark){ name, n, rdtsc() };
+}
 
 /* entry.S maps the first GiB; nothing above it can be read this early. */
 #define EARLY_MAPPED (1ull << 30)

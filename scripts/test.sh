@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs Toro's test stages and ends with one line: `N passed, N failed[, N skipped]`.
-#   test.sh all | host | fuzz | guest | integration
+#   test.sh all | host | fuzz | guest | integration | bench
 # Each stage's programs print their own closing line; this script adds them up.
 # A program that dies without its closing line counts as one failure.
 set -u
@@ -114,13 +114,19 @@ integration() {
 	count "gdb_hostile" env O="$O" sh tests/integration/gdb_hostile.sh
 }
 
+# Boot steps, sizes and memory against bench/budget (bench/check.sh).
+bench() {
+	count "bench-check" sh bench/check.sh "$O"
+}
+
 case "$stage" in
-all) host; fuzz; guest; integration ;;
+all) host; fuzz; guest; integration; bench ;;
 host) host ;;
 fuzz) fuzz ;;
 guest) guest ;;
 integration) integration ;;
-*) echo "usage: $0 all|host|fuzz|guest|integration" >&2; exit 2 ;;
+bench) bench ;;
+*) echo "usage: $0 all|host|fuzz|guest|integration|bench" >&2; exit 2 ;;
 esac
 
 if [ "$skipped" -gt 0 ]; then

@@ -21,6 +21,7 @@
 #include "kernel/printk.h"
 #include "lib/kstring.h"
 #include "platform/ioapic.h"
+#include "platform/platform.h"
 #include "toro/errno.h"
 #include "toro/toro.h"
 #include "uapi/virtio_mmio.h"
@@ -302,6 +303,7 @@ void virtio_mmio_add(uint64_t base, uint64_t size, uint32_t gsi, const char *sou
 		wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_FAILED);
 		d->broken = true;
 	}
+	boot_mark(d->driver->name, (int)ndevices - 1);
 }
 
 int toro_dedicate(const char *device, int cpu)

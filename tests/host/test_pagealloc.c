@@ -359,6 +359,52 @@ static uint64_t model_fit(const bool *used, size_t npages, uint64_t base, size_t
 	return 0;
 }
 
+/* A batch of single pages is what as many single allocations would give. */
+TEST(pagealloc_alloc_pages_matches_single_allocations)
+{
+	enum { NPAGES = 200 };
+	struct pagealloc a, b;
+	uint64_t *bma = make(&a, 0x10000, NPAGES, true);
+	uint64_t *bmb = make(&b, 0x10000, NPAGES, true);
+	uint64_t out[NPAGES + 8];
+	size_t got, bad = 0;
+
+	/* Holes and used runs across word boundaries, the same in both. */
+	for (int i = 0; i < 2; i++) {
+		struct pagealloc *p = i ? &b : &a;
+
+		CHECK(pagealloc_alloc(p, 70, 1) != 0);
+		CHECK_EQ(pagealloc_free(p, 0x10000 + 3 * PG, 2), 0);
+		CHECK_EQ(pagealloc_free(p, 0x10000 + 63 * PG, 3), 0);
+	}
+	got = pagealloc_alloc_pages(&a, out, 4);
+	CHECK_EQ(got, 4);
+	for (size_t k = 0; k < got; k++)
+		bad += out[k] != pagealloc_alloc(&b, 1, 1);
+	got = pagealloc_alloc_pages(&a, out, 100);
+	CHECK_EQ(got, 100);
+	for (size_t k = 0; k < got; k++)
+		bad += out[k] != pagealloc_alloc(&b, 1, 1);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(pagealloc_free_pages(&a), pagealloc_free_pages(&b));
+	/* The rest, then nothing: fewer than asked, never a page past the span. */
+	got = pagealloc_alloc_pages(&a, out, NPAGES + 8);
+	CHECK_EQ(got, NPAGES - 70 + 5 - 104);
+	for (size_t k = 0; k < got; k++)
+		bad += out[k] != pagealloc_alloc(&b, 1, 1) ||
+		       out[k] >= 0x10000 + NPAGES * PG;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(pagealloc_alloc(&b, 1, 1), 0);
+	CHECK_EQ(pagealloc_alloc_pages(&a, out, 1), 0);
+	CHECK_EQ(pagealloc_free_pages(&a), 0);
+	/* Freed pages come back from the batch call too (the hint moves down). */
+	CHECK_EQ(pagealloc_free(&a, 0x10000 + 5 * PG, 1), 0);
+	CHECK_EQ(pagealloc_alloc_pages(&a, out, 8), 1);
+	CHECK_EQ(out[0], 0x10000 + 5 * PG);
+	free(bma);
+	free(bmb);
+}
+
 TEST(pagealloc_random_against_model)
 {
 	enum { NPAGES = 300, NLIVE = 64 };
