@@ -39,6 +39,8 @@ KLDFLAGS := -nostdlib -static -no-pie --gc-sections -z max-page-size=4096 -z noe
 
 KERNEL_SRCS := $(wildcard arch/x86_64/*.S arch/x86_64/*.c platform/*.c kernel/*.c lib/*.c \
 	drivers/virtio/*.c fs/*.c net/*.c debug/*.c)
+# Host-only parts of lib/: the kernel writes trace dumps, never reads them.
+KERNEL_SRCS := $(filter-out lib/trace_parse.c,$(KERNEL_SRCS))
 KERNEL_OBJS := $(patsubst %,$(O)/k/%.o,$(basename $(KERNEL_SRCS)))
 
 EXAMPLES := $(notdir $(wildcard examples/*))
@@ -119,7 +121,7 @@ $(O)/toro-vsockd: $(VSOCKD_OBJS) $(HOST_LIB_OBJS)
 	$(Q)$(HOSTCC) -o $@ $^
 $(O)/toro: $(O)/h/host/toro.o $(O)/h/host/run.o $(O)/h/host/ktest.o $(O)/h/host/image.o \
 		$(O)/h/host/vsock.o $(O)/h/host/fs.o $(O)/h/host/daemon.o $(O)/h/host/debug.o \
-		$(HOST_LIB_OBJS)
+		$(O)/h/host/trace.o $(HOST_LIB_OBJS)
 	$(Q)$(HOSTCC) -o $@ $^
 
 # Host unit tests: tests/host/test_X.c, each linked with the harness and lib/.
@@ -211,6 +213,9 @@ bench: deps
 	$(Q)sh bench/webserver.sh $(O)
 	$(Q)echo
 	$(Q)sh bench/gdb.sh $(O)
+	$(Q)echo
+	$(Q)sh bench/bootsvg.sh $(O) $(O)/bench/boot-steps.svg
+	$(Q)echo "boot steps by CPU count (guest instructions, -icount): $(O)/bench/boot-steps.svg"
 
 C_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 fmt:

@@ -25,6 +25,7 @@
 #include "fs/fusefs.h"
 #include "kernel/fd.h"
 #include "kernel/spinlock.h"
+#include "kernel/trace.h"
 #include "lib/kstring.h"
 #include "toro/errno.h"
 #include "toro/toro.h"
@@ -307,7 +308,7 @@ static int vfs_open_node(struct fusefs *f, uint64_t node, const struct fuse_attr
 	return fd;
 }
 
-int toro_open(const char *path, int flags, int mode)
+static int open_call(const char *path, int flags, int mode)
 {
 	struct fuse_create_out co;
 	struct fuse_entry_out e;
@@ -376,6 +377,13 @@ int toro_open(const char *path, int flags, int mode)
 		return r;
 	}
 	return -EEXIST; /* created and removed under us, again and again */
+}
+
+int toro_open(const char *path, int flags, int mode)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_FILE);
+
+	return (int)trace_call_end(TRACE_CALL_OPEN, t0, open_call(path, flags, mode));
 }
 
 int toro_opendir(const char *path)
@@ -496,7 +504,7 @@ static long vfs_fd_write(struct fd_obj *o, const void *buf, size_t size)
 	return r;
 }
 
-long toro_pread(int fd, void *buf, size_t size, int64_t offset)
+static long pread_call(int fd, void *buf, size_t size, int64_t offset)
 {
 	int err;
 	struct vfs_file *vf = vfs_get(fd, &err);
@@ -509,7 +517,15 @@ long toro_pread(int fd, void *buf, size_t size, int64_t offset)
 	return r;
 }
 
-long toro_pwrite(int fd, const void *buf, size_t size, int64_t offset)
+long toro_pread(int fd, void *buf, size_t size, int64_t offset)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_FILE);
+
+	return (long)trace_call_end(TRACE_CALL_PREAD, t0,
+				    pread_call(fd, buf, size, offset));
+}
+
+static long pwrite_call(int fd, const void *buf, size_t size, int64_t offset)
 {
 	int err;
 	struct vfs_file *vf = vfs_get(fd, &err);
@@ -521,6 +537,14 @@ long toro_pwrite(int fd, const void *buf, size_t size, int64_t offset)
 	r = vfs_pwrite(vf, buf, size, offset);
 	vfs_put(vf);
 	return r;
+}
+
+long toro_pwrite(int fd, const void *buf, size_t size, int64_t offset)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_FILE);
+
+	return (long)trace_call_end(TRACE_CALL_PWRITE, t0,
+				    pwrite_call(fd, buf, size, offset));
 }
 
 int64_t toro_lseek(int fd, int64_t offset, int whence)
@@ -587,7 +611,7 @@ static void vfs_fill_stat(const struct fuse_attr *a, struct toro_stat *st)
 	st->ctime_ns = (int64_t)a->ctime * 1000000000 + a->ctimensec;
 }
 
-int toro_stat(const char *path, struct toro_stat *st)
+static int stat_call(const char *path, struct toro_stat *st)
 {
 	struct fusefs *f;
 	struct walk w;
@@ -600,6 +624,13 @@ int toro_stat(const char *path, struct toro_stat *st)
 	vfs_fill_stat(&w.attr, st);
 	walk_put(f, &w);
 	return 0;
+}
+
+int toro_stat(const char *path, struct toro_stat *st)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_FILE);
+
+	return (int)trace_call_end(TRACE_CALL_STAT, t0, stat_call(path, st));
 }
 
 int toro_fstat(int fd, struct toro_stat *st)

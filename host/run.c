@@ -20,6 +20,12 @@
  * QEMU outlives it by RUN_HELPER_GRACE_MS; the VM keeps running (its guest sees
  * the device fail). Helpers that end while we stop the VM are not reported.
  *
+ * With --trace, the kernel's trace dump comes over a socket pair (QEMU's end is
+ * the trace port's chardev) and is copied to FILE.guest as it comes. A VM that
+ * is stopped (signal, timeout) is first asked for a dump ('d' on that socket),
+ * if the guest ever wrote to it: QEMU gets its SIGTERM once the dump's end line
+ * came, after RUN_DUMP_MS, or at a second signal.
+ *
  * QEMU may not outlive us: the child sets PR_SET_PDEATHSIG(SIGKILL) and then checks
  * that we did not die before it took effect. exec failures come back to us through
  * a close-on-exec pipe, so "QEMU not found" is told apart from QEMU's own exit 127.
@@ -35,12 +41,68 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #define RUN_GRACE_MS 1000 /* how long QEMU gets to exit after SIGTERM */
+#define RUN_DUMP_MS 5000 /* how long a stopped guest gets for its trace dump */
+
+/* --trace: our end of the trace port's socket and the dump's file. */
+struct tracer {
+	int sock; /* -1 when there is none, or it ended */
+	int out; /* FILE.guest */
+	bool seen; /* the guest wrote to it: it has tracing on and listens */
+	bool asked, done; /* a dump was asked for; its end line came */
+	unsigned col; /* bytes into the current line, up to 4 */
+	bool is_end; /* the current line starts with "end " so far */
+};
+
+/* Copies what came to the file; notes the end line of an asked-for dump. */
+static void tracer_read(struct tracer *t)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while (t->sock >= 0 && (n = read(t->sock, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				close(t->sock);
+				t->sock = -1;
+			}
+			return;
+		}
+		t->seen = true;
+		for (ssize_t off = 0, w; off < n; off += w)
+			if ((w = write(t->out, buf + off, (size_t)(n - off))) <= 0) {
+				fprintf(stderr, "toro: cannot write the trace dump: %s\n",
+					strerror(errno));
+				break;
+			}
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				if (t->asked && t->col >= 4 && t->is_end)
+					t->done = true;
+				t->col = 0;
+				t->is_end = false;
+				continue;
+			}
+			if (t->col < 4) {
+				t->is_end = (t->col == 0 || t->is_end) &&
+					    buf[i] == "end "[t->col];
+				t->col++;
+			}
+		}
+	}
+	if (t->sock >= 0) { /* end of file: QEMU is gone */
+		close(t->sock);
+		t->sock = -1;
+	}
+}
 
 /* A helper process run_vm() watches; see run_watch_helper(). */
 struct run_helper {
@@ -142,7 +204,7 @@ static int until(long long deadline)
 /* In the child: become QEMU, or report errno through errfd and die. */
 static void __attribute__((noreturn))
 child_exec(const struct runopts_argv *a, const struct run_io *io, const sigset_t *mask,
-	   pid_t parent, int keep_fd, int errfd)
+	   pid_t parent, int keep_fd, int keep_fd2, int errfd)
 {
 	int err;
 
@@ -156,6 +218,9 @@ child_exec(const struct runopts_argv *a, const struct run_io *io, const sigset_t
 		goto fail;
 	/* The stub's listening socket, which QEMU takes as -chardev ...,fd=N. */
 	if (keep_fd >= 0 && fcntl(keep_fd, F_SETFD, 0) < 0)
+		goto fail;
+	/* The trace port's socket, -chardev socket,...,fd=N too. */
+	if (keep_fd2 >= 0 && fcntl(keep_fd2, F_SETFD, 0) < 0)
 		goto fail;
 	if ((io->stdin_fd != 0 && dup2(io->stdin_fd, 0) < 0) ||
 	    (io->stdout_fd != 1 && dup2(io->stdout_fd, 1) < 0))
@@ -273,23 +338,25 @@ static void classify_exit(int st, struct run_result *r)
  * stop_fd is started()'s fd, or -1; stop_req asks for the stop at once.
  */
 static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid, int sfd,
-		    int stop_fd, bool stop_req, struct run_result *r)
+		    int stop_fd, bool stop_req, struct tracer *tr, struct run_result *r)
 {
 	long long deadline = o->timeout_ms ? now_ms() + (long long)o->timeout_ms : -1;
 	/* Per helper: -1 running, -2 reported, else when it exited (ms). */
 	long long gone[RUN_MAX_HELPERS];
-	bool watching = io->watch_fd >= 0, stopping = false;
+	bool watching = io->watch_fd >= 0, stopping = false, dumping = false;
 	char secs[32];
 	int st;
 
 	for (int i = 0; i < RUN_MAX_HELPERS; i++)
 		gone[i] = -1;
 	for (;;) {
-		struct pollfd p[3 + RUN_MAX_HELPERS] = {
+		struct pollfd p[4 + RUN_MAX_HELPERS] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = watching ? io->watch_fd : -1, .events = POLLIN },
-			{ .fd = stopping ? -1 : stop_fd, .events = POLLIN }
+			{ .fd = stopping ? -1 : stop_fd, .events = POLLIN },
+			{ .fd = tr->sock, .events = POLLIN },
 		};
+		bool term = false;
 		long long wake = deadline;
 		struct signalfd_siginfo si;
 		int sig = 0;
@@ -299,15 +366,15 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 			bool watch = helpers[i].used && gone[i] == -1 && !stopping;
 			long long due = gone[i] + RUN_HELPER_GRACE_MS;
 
-			p[3 + i].fd = watch ? helpers[i].pidfd : -1;
-			p[3 + i].events = POLLIN;
+			p[4 + i].fd = watch ? helpers[i].pidfd : -1;
+			p[4 + i].events = POLLIN;
 			if (!stopping && gone[i] >= 0 && (wake < 0 || due < wake))
 				wake = due;
 		}
 		/* A stop that started() asked for is taken at once. */
 		int ms = stop_req && !stopping ? 0 : until(wake);
 
-		if (poll(p, 3 + RUN_MAX_HELPERS, ms) < 0 && errno != EINTR) {
+		if (poll(p, 4 + RUN_MAX_HELPERS, ms) < 0 && errno != EINTR) {
 			/* Cannot wait: stop QEMU for good below. */
 			if (!stopping) {
 				r->outcome = RUN_ERROR;
@@ -326,23 +393,50 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 			watching = io->on_data(io->ctx, io->watch_fd);
 		if (p[2].fd >= 0 && p[2].revents)
 			stop_req = true;
+		if (p[3].fd >= 0 && p[3].revents)
+			tracer_read(tr);
 		for (int i = 0; i < RUN_MAX_HELPERS; i++)
-			if (p[3 + i].fd >= 0 && p[3 + i].revents)
+			if (p[4 + i].fd >= 0 && p[4 + i].revents)
 				gone[i] = now_ms();
 
 		if (sig && stopping)
 			break; /* a second signal: no more patience */
-		if (sig) {
+		if (sig && dumping) {
+			term = true; /* a second signal: not waiting for the dump */
+			dumping = false;
+		} else if (sig) {
 			fprintf(stderr, "toro: got %s, stopping the VM\n",
 				strsignal(sig));
 			r->outcome = RUN_INTERRUPTED;
 			r->code = sig;
-		} else if (!stopping && deadline >= 0 && now_ms() >= deadline) {
+			term = true;
+		} else if (!stopping && !dumping && deadline >= 0 &&
+			   now_ms() >= deadline) {
 			fprintf(stderr, "toro: timeout after %s s, stopping the VM\n",
 				run_fmt_seconds(o->timeout_ms, secs, sizeof(secs)));
 			r->outcome = RUN_TIMEOUT;
+			term = true;
 		}
-		if (!stopping && (sig || r->outcome == RUN_TIMEOUT)) {
+		/* A guest that traces gets to write its rings out first. */
+		if (term && !stopping && !dumping && tr->sock >= 0 && tr->seen &&
+		    !tr->asked) {
+			tr->asked = true;
+			if (write(tr->sock, "d", 1) == 1) {
+				dumping = true;
+				term = false;
+				deadline = now_ms() + RUN_DUMP_MS;
+			}
+		}
+		if (dumping && (tr->done || tr->sock < 0 || now_ms() >= deadline)) {
+			if (!tr->done)
+				fprintf(stderr,
+					"toro: the guest's trace dump did not end within "
+					"%d s; the file has what came\n",
+					RUN_DUMP_MS / 1000);
+			dumping = false;
+			term = true;
+		}
+		if (!stopping && term) {
 			/* SIGTERM first: QEMU then restores the terminal itself. */
 			kill(pid, SIGTERM);
 			stopping = true;
@@ -356,9 +450,10 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 		}
 
 		if (waitpid(pid, &st, WNOHANG) == pid) {
-			if (!stopping)
+			if (!stopping && !dumping)
 				classify_exit(st, r);
 			drain(io, &watching);
+			tracer_read(tr);
 			return;
 		}
 		if (stopping && now_ms() >= deadline)
@@ -375,12 +470,16 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	drain(io, &watching);
+	tracer_read(tr);
 }
 
 int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result *res)
 {
 	static struct runopts_argv a; /* 8 KiB: too big for a polite stack frame */
 	struct run_result r = { RUN_ERROR, 0 };
+	struct run_opts oc = *o;
+	struct tracer tr = { .sock = -1, .out = -1 };
+	int tp[2] = { -1, -1 };
 	int close_fd = io->close_fd;
 	sigset_t block, old;
 	struct termios tio;
@@ -388,7 +487,24 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 	int sfd = -1, errp[2] = { -1, -1 };
 	pid_t pid, parent = getpid();
 
-	if (runopts_build_argv(o, &a)) {
+	if (o->trace_events) {
+		const char *file = o->trace_file ? o->trace_file : RUNOPTS_TRACE_FILE;
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s.guest", file);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tp) < 0 ||
+		    (tr.out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				   0644)) < 0) {
+			r.code = errno;
+			fprintf(stderr, "toro: cannot set up the trace dump (%s): %s\n",
+				path, strerror(errno));
+			goto out;
+		}
+		tr.sock = tp[0];
+		fcntl(tr.sock, F_SETFL, fcntl(tr.sock, F_GETFL) | O_NONBLOCK);
+		oc.trace_fd = tp[1];
+	}
+	if (runopts_build_argv(&oc, &a)) {
 		fprintf(stderr, "toro: the QEMU command line is too long\n");
 		r.code = E2BIG;
 		goto out;
@@ -420,7 +536,7 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 		goto restore;
 	}
 	if (pid == 0)
-		child_exec(&a, io, &old, parent, o->gdb_fd, errp[1]);
+		child_exec(&a, io, &old, parent, o->gdb_fd, tp[1], errp[1]);
 	/* Set on both sides, so it holds whichever runs first (once QEMU has
 	 * exec'd ours fails, harmlessly). */
 	if (io->detach)
@@ -428,6 +544,10 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 
 	close(errp[1]);
 	errp[1] = -1;
+	/* QEMU's end is QEMU's alone: our reads end when it goes. */
+	if (tp[1] >= 0)
+		close(tp[1]);
+	tp[1] = -1;
 	/* The caller's pipe must end when QEMU's copy of the write end does. */
 	if (close_fd >= 0)
 		close(close_fd);
@@ -442,7 +562,7 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 		int stop_fd = io->started ? io->started(io->ctx) : -1;
 		bool stop_now = io->started && stop_fd < 0;
 
-		wait_vm(o, io, pid, sfd, stop_now ? -1 : stop_fd, stop_now, &r);
+		wait_vm(o, io, pid, sfd, stop_now ? -1 : stop_fd, stop_now, &tr, &r);
 	}
 	report(o, &r);
 	if (tty)
@@ -464,6 +584,12 @@ restore:
 out:
 	if (close_fd >= 0)
 		close(close_fd);
+	if (tr.sock >= 0)
+		close(tr.sock);
+	if (tp[1] >= 0)
+		close(tp[1]);
+	if (tr.out >= 0)
+		close(tr.out);
 	if (res)
 		*res = r;
 	return run_exit_code(&r);

@@ -13,6 +13,7 @@
 #include "host/image.h"
 #include "host/ktest.h"
 #include "host/run.h"
+#include "host/trace.h"
 #include "host/vsock.h"
 #include "lib/runopts.h"
 
@@ -20,8 +21,9 @@ static const char usage_top[] =
 	"usage: toro run IMAGE [options] [-- kernel args...]\n"
 	"       toro test [options] IMAGE [-- kernel args...]\n"
 	"       toro debug IMAGE [options] [-- kernel args...]\n"
-	"Run 'toro run --help', 'toro test --help' or 'toro debug --help' for the\n"
-	"options.\n";
+	"       toro trace FILE [--json OUT]\n"
+	"Run 'toro run --help', 'toro test --help', 'toro debug --help' or\n"
+	"'toro trace --help' for the options.\n";
 
 static const char usage_opts[] =
 	"options:\n"
@@ -46,7 +48,7 @@ static const char usage_opts[] =
 	"                  A-Z a-z 0-9 . _ - after the last ':', so a DIR with ':'\n"
 	"                  needs one. At most one --fs; it implies --virtio modern\n";
 
-/* The GDB stub's options of toro run and toro test. */
+/* The options of toro run and toro test only: the GDB stub, tracing, dry runs. */
 static const char usage_gdb[] =
 	"  --gdb [HOST:]PORT  QEMU listens on TCP HOST:PORT (default host\n"
 	"                  127.0.0.1) for gdb, which talks to the kernel's GDB stub\n"
@@ -57,6 +59,11 @@ static const char usage_gdb[] =
 	"  --gdb-uart      with --gdb: the stub serves on a second UART (COM2)\n"
 	"                  instead, more slowly (gdb=uart). A gdb= word of your own\n"
 	"                  after -- replaces what these two add\n"
+	"  --trace EVENTS  log QEMU's trace events matching the comma-separated\n"
+	"                  patterns (e.g. 'virtio_*,apic_*') to FILE, and the\n"
+	"                  kernel's trace rings (trace=all unless a trace= is\n"
+	"                  given after --) to FILE.guest; then 'toro trace FILE'\n"
+	"  --trace-file FILE  where --trace writes (default " RUNOPTS_TRACE_FILE ")\n"
 	"  --dry-run       print the QEMU command line and exit\n";
 
 /* The options only toro debug has. */
@@ -211,6 +218,8 @@ int main(int argc, char *argv[])
 	if (argc >= 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "test") == 0 ||
 			  strcmp(argv[1], "debug") == 0))
 		return cmd_vm(argv[1], argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "trace") == 0)
+		return trace_main(argc - 2, argv + 2);
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(usage_top, stdout);
 		return 0;

@@ -5,6 +5,7 @@
  * allocated on first use, so an application without descriptors pays nothing.
  */
 #include "kernel/fd.h"
+#include "kernel/trace.h"
 
 #include "kernel/kmem.h"
 #include "kernel/spinlock.h"
@@ -136,12 +137,19 @@ int fd_close(int fd)
 
 /* ---- calls that work on any descriptor ------------------------------------------ */
 
-int toro_close(int fd)
+static int close_call(int fd)
 {
 	return fd_close(fd);
 }
 
-long toro_read(int fd, void *buf, size_t size)
+int toro_close(int fd)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_SOCK | TRACE_G_FILE);
+
+	return (int)trace_call_end(TRACE_CALL_CLOSE, t0, close_call(fd));
+}
+
+static long read_call(int fd, void *buf, size_t size)
 {
 	struct fd_obj *o = fd_get(fd);
 	long r;
@@ -153,7 +161,14 @@ long toro_read(int fd, void *buf, size_t size)
 	return r;
 }
 
-long toro_write(int fd, const void *buf, size_t size)
+long toro_read(int fd, void *buf, size_t size)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_FILE);
+
+	return (long)trace_call_end(TRACE_CALL_READ, t0, read_call(fd, buf, size));
+}
+
+static long write_call(int fd, const void *buf, size_t size)
 {
 	struct fd_obj *o = fd_get(fd);
 	long r;
@@ -163,4 +178,11 @@ long toro_write(int fd, const void *buf, size_t size)
 	r = o->ops->write ? o->ops->write(o, buf, size) : -EINVAL;
 	fd_put(o);
 	return r;
+}
+
+long toro_write(int fd, const void *buf, size_t size)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_FILE);
+
+	return (long)trace_call_end(TRACE_CALL_WRITE, t0, write_call(fd, buf, size));
 }

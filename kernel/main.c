@@ -17,6 +17,7 @@
 #include "kernel/sched.h"
 #include "kernel/uart_input.h"
 #include "kernel/smp.h"
+#include "kernel/trace.h"
 #include "kernel/printk.h"
 #include "platform/clock.h"
 #include "platform/lapic.h"
@@ -85,13 +86,16 @@ _Noreturn void kmain(uint32_t start_info)
 		       boot_info.memmap_dropped, BOOT_MEMMAP_MAX);
 	kmem_init();
 	boot_tsc[BOOT_MEMORY] = rdtsc();
+	trace_init();
 	lapic_init(true);
 	boot_mark("lapic", -1);
 	sched_init_cpu();
 	boot_mark("sched", -1);
 	smp_init();
+	trace_init_cpus();
 	boot_mark("smp", -1);
 	virtio_init();
+	trace_start();
 	boot_mark("devices", -1);
 	uart_input_init();
 	gdb_init();
@@ -113,6 +117,7 @@ _Noreturn void toro_exit(int code)
 		printk("toro: exit code %d is outside 0..126, exiting with 126\n", code);
 		code = 126;
 	}
+	trace_dump();
 	gdb_exit(code);
 	vcon_flush();
 	plat_exit(code);

@@ -9,6 +9,7 @@
  * sender sends only when the receiver said it was going to halt (mbox_waiter).
  */
 #include "kernel/mbox.h"
+#include "kernel/trace.h"
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
@@ -76,10 +77,16 @@ int mbox_init(int ncpus, mbox_ctl_handler handler)
 	return irq_register(IRQ_VECTOR_WAKE, wake_irq, NULL);
 }
 
+static void ipi(int cpu)
+{
+	trace(TRACE_G_IPI, TRACE_IPI, (uint32_t)cpu, IRQ_VECTOR_WAKE, 0);
+	lapic_send_ipi(pcpus[cpu].apic_id, IRQ_VECTOR_WAKE);
+}
+
 static void kick(int cpu)
 {
 	if (mbox_send_needs_ipi(&waiters[cpu]))
-		lapic_send_ipi(pcpus[cpu].apic_id, IRQ_VECTOR_WAKE);
+		ipi(cpu);
 }
 
 void mbox_send_ctl(int cpu, unsigned type, void *arg)
@@ -88,11 +95,13 @@ void mbox_send_ctl(int cpu, unsigned type, void *arg)
 	bool on = irq_save();
 	struct mbox_ring *r = &pair(pcpu_id(), cpu)->ctl;
 
+	trace(TRACE_G_MBOX, TRACE_MBOX_SEND, (uint32_t)cpu, type, 0);
+
 	/* Control messages cannot be dropped: wait for the receiver to make room,
 	 * serving our own inbox meanwhile in case it is waiting for us too. */
 	while (mbox_ring_send(r, &m, sizeof(m)) == -EAGAIN) {
 		/* A busy receiver only drains at its next switch: interrupt it. */
-		lapic_send_ipi(pcpus[cpu].apic_id, IRQ_VECTOR_WAKE);
+		ipi(cpu);
 		mbox_poll();
 		cpu_relax();
 	}
@@ -105,6 +114,7 @@ bool mbox_poll(void)
 	int self = pcpu_id();
 	bool user = false, any = false;
 	struct ctl_msg m;
+	uint32_t taken = 0;
 
 	if (!pairs)
 		return false;
@@ -114,6 +124,7 @@ bool mbox_poll(void)
 		while (mbox_ring_recv(&p->ctl, &m, sizeof(m)) == (long)sizeof(m)) {
 			ctl_handler(m.type, m.arg);
 			any = true;
+			taken++;
 		}
 		user |= !mbox_ring_empty(&p->user);
 	}
@@ -121,6 +132,8 @@ bool mbox_poll(void)
 		sched_wake_all(&user_waiters[self]);
 		any = true;
 	}
+	if (taken)
+		trace(TRACE_G_MBOX, TRACE_MBOX_RECV, taken, 0, 0);
 	return any;
 }
 
@@ -143,8 +156,10 @@ int toro_mbox_send(int cpu, const void *msg, size_t len)
 	bool on = irq_save();
 
 	r = mbox_ring_send(&pair(pcpu_id(), cpu)->user, msg, len);
-	if (r == 0)
+	if (r == 0) {
+		trace(TRACE_G_MBOX, TRACE_MBOX_SEND, (uint32_t)cpu, len, 1);
 		kick(cpu);
+	}
 	irq_restore(on);
 	return r;
 }

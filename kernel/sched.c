@@ -16,6 +16,7 @@
  * unmapped guard page below it and is freed by toro_thread_join.
  */
 #include "kernel/sched.h"
+#include "kernel/trace.h"
 
 #include <stdatomic.h>
 
@@ -176,6 +177,14 @@ void sched_after_switch(void)
 	}
 }
 
+/* A thread's number in traces: gdb's (debug/target.h), the idle threads last. */
+static uint32_t trace_tid(const struct thread *t)
+{
+	if (t->id)
+		return (uint32_t)t->id + 1;
+	return t == this_rq()->idle ? SCHED_THREADS_MAX + 2 + (uint32_t)t->cpu : 1;
+}
+
 /* Switches to the next runnable thread (or idle). Interrupts must be off. */
 static void schedule(void)
 {
@@ -188,6 +197,9 @@ static void schedule(void)
 		next = rq->idle;
 	if (next == prev)
 		return;
+	if (trace_mask & TRACE_G_SCHED)
+		trace_record(TRACE_SWITCH, trace_tid(prev), trace_tid(next),
+			     (uintptr_t)next->entry);
 	this_cpu()->current = next;
 	this_cpu()->prev = prev;
 	arch_switch(&prev->rsp, next->rsp);
@@ -208,6 +220,8 @@ static void make_runnable(struct runq *rq, struct thread *t)
 		waitq_unlink(t->waiting_on, t);
 	t->state = THREAD_RUNNABLE;
 	enqueue(rq, t);
+	if (trace_mask & TRACE_G_SCHED)
+		trace_record(TRACE_WAKE, trace_tid(t), (uint64_t)t->cpu, 0);
 }
 
 void sched_wake_thread(struct thread *t)
@@ -226,6 +240,8 @@ bool sched_wait(struct waitq *q, uint64_t deadline)
 	struct runq *rq = this_rq();
 	struct thread *t = this_cpu()->current;
 
+	if (trace_mask & TRACE_G_SCHED)
+		trace_record(TRACE_SLEEP, trace_tid(t), deadline, 0);
 	t->state = THREAD_BLOCKED;
 	t->timed_out = false;
 	t->waiting_on = q;

@@ -21,6 +21,7 @@ void runopts_init(struct run_opts *o)
 	o->mem = RUNOPTS_DEFAULT_MEM;
 	o->cpus = 1;
 	o->gdb_fd = -1;
+	o->trace_fd = -1;
 	memcpy(o->fs_tag, RUNOPTS_FS_TAG, sizeof(RUNOPTS_FS_TAG));
 }
 
@@ -278,6 +279,35 @@ static bool host_ok(const char *s, size_t n)
 	return true;
 }
 
+/* --trace EVENTS: 1..RUNOPTS_TRACE_PATTERNS patterns of [A-Za-z0-9_*?], by commas. */
+static int set_trace(struct run_opts *o, const char *val, const char **why)
+{
+	int n = 1;
+	bool empty = true;
+
+	for (const char *s = val;; s++) {
+		if (*s == ',' || *s == '\0') {
+			if (empty || n > RUNOPTS_TRACE_PATTERNS)
+				break;
+			if (*s == '\0') {
+				o->trace_events = val;
+				return 0;
+			}
+			n++;
+			empty = true;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			   (*s >= '0' && *s <= '9') || *s == '_' || *s == '*' ||
+			   *s == '?') {
+			empty = false;
+		} else {
+			break;
+		}
+	}
+	*why = "--trace: expected QEMU trace event patterns (letters, digits, _, * and "
+	       "?) separated by commas, at most 16, e.g. 'virtio_*,apic_*'";
+	return -EINVAL;
+}
+
 /*
  * --gdb [HOST:]PORT or unix:PATH. An empty HOST (":1234", as gdb's own
  * `target remote :1234` writes it) is RUNOPTS_GDB_HOST too. IPv6 addresses
@@ -363,6 +393,14 @@ static int set_opt(struct run_opts *o, const char *name, const char *val,
 			return -EINVAL;
 		}
 		o->console = val;
+	} else if (strcmp(name, "--trace") == 0) {
+		return set_trace(o, val, why);
+	} else if (strcmp(name, "--trace-file") == 0) {
+		if (val[0] == '\0' || strchr(val, ',')) {
+			*why = "--trace-file: expected a file name without commas";
+			return -EINVAL;
+		}
+		o->trace_file = val;
 	} else if (strcmp(name, "--virtio") == 0) {
 		if (strcmp(val, "modern") != 0 && strcmp(val, "legacy") != 0) {
 			*why = "--virtio: expected modern or legacy";
@@ -426,10 +464,11 @@ static bool has_blank(const char *s)
 int runopts_parse(struct run_opts *o, int argc, char *const argv[], const char **why,
 		  const char **bad)
 {
-	static const char *const valued[] = { "--cpus",	   "--mem",	 "--timeout",
-					      "--machine", "--console",	 "--virtio",
-					      "--vsock",   "--publish",	 "--fs",
-					      "--gdb",	   "--gdb-batch" };
+	static const char *const valued[] = { "--cpus",	     "--mem",	    "--timeout",
+					      "--machine",   "--console",   "--virtio",
+					      "--vsock",     "--publish",   "--fs",
+					      "--gdb",	     "--gdb-batch", "--trace",
+					      "--trace-file" };
 
 	*why = NULL;
 	*bad = NULL;
@@ -569,13 +608,61 @@ bool runopts_gdb_on(const struct run_opts *o)
 	return o->gdb_fd >= 0 || o->gdb_path || o->gdb_port;
 }
 
-/* Whether the kernel words (those before a second `--`) hold a gdb= already. */
-static bool user_gdb_word(const struct run_opts *o)
+/* Whether the kernel words (those before a second `--`) hold key= already. */
+static bool user_word(const struct run_opts *o, const char *key)
 {
 	for (int i = 0; i < o->nargs && strcmp(o->args[i], "--") != 0; i++)
-		if (strncmp(o->args[i], "gdb=", 4) == 0)
+		if (strncmp(o->args[i], key, strlen(key)) == 0)
 			return true;
 	return false;
+}
+
+/* --trace: QEMU's events to the log, the kernel's dump to port 2 (see run_opts). */
+static void add_trace(const struct run_opts *o, struct runopts_argv *a, bool *full)
+{
+	const char *file = o->trace_file ? o->trace_file : RUNOPTS_TRACE_FILE;
+	const char *p = o->trace_events;
+	size_t start;
+
+	while (*p) {
+		size_t n = 0;
+
+		while (p[n] && p[n] != ',')
+			n++;
+
+		add_arg(a, "-trace", full);
+		start = a->used;
+		buf_add(a, "enable=", 7, full);
+		buf_add(a, p, n, full);
+		buf_finish(a, start, full);
+		p += n + (p[n] == ',');
+	}
+	/* The time base (host/trace.c): the trace port's writes and their kicks. */
+	add_arg(a, "-trace", full);
+	add_arg(a, "enable=virtio_console_flush_buf", full);
+	add_arg(a, "-trace", full);
+	add_arg(a, "enable=virtio_queue_notify", full);
+	add_arg(a, "-D", full);
+	add_arg(a, file, full);
+	add_arg(a, "-msg", full);
+	add_arg(a, "timestamp=on", full);
+	add_arg(a, "-chardev", full);
+	start = a->used;
+	if (o->trace_fd >= 0) {
+		char num[24];
+		size_t pos = 0;
+
+		put_u64(num, sizeof(num), &pos, (uint64_t)o->trace_fd);
+		buf_add(a, "socket,id=toro-trace,fd=", 24, full);
+		buf_add(a, num, strlen(num), full);
+	} else {
+		buf_add(a, "file,id=toro-trace,path=", 24, full);
+		buf_add(a, file, strlen(file), full);
+		buf_add(a, ".guest", 6, full);
+	}
+	buf_finish(a, start, full);
+	add_arg(a, "-device", full);
+	add_arg(a, "virtserialport,chardev=toro-trace,nr=2,name=org.toro.trace", full);
 }
 
 /*
@@ -625,7 +712,8 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 					     "stdio",	    "-device" };
 	bool shared_mem = o->vsock_backend || o->fs_backend, gdb = runopts_gdb_on(o);
 	/* toro's own gdb= word goes first, unless the user wrote one. */
-	bool gdb_word = gdb && (o->gdb_wait || o->gdb_uart) && !user_gdb_word(o);
+	bool gdb_word = gdb && (o->gdb_wait || o->gdb_uart) && !user_word(o, "gdb=");
+	bool trace_word = o->trace_events && !user_word(o, "trace=");
 	char num[24];
 	size_t start, pos;
 	bool full = false;
@@ -693,8 +781,8 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 		add_arg(a, "-device", &full);
 		add_cat(a, "vhost-user-fs-device,chardev=toro-fs,tag=", o->fs_tag, &full);
 	}
-	/* One virtio-serial-device carries both the console and the stub's port. */
-	if (o->console || (gdb && !o->gdb_uart)) {
+	/* One virtio-serial-device carries the console, the stub's and the trace port. */
+	if (o->console || (gdb && !o->gdb_uart) || o->trace_events) {
 		add_arg(a, "-device", &full);
 		add_arg(a, "virtio-serial-device", &full);
 	}
@@ -715,28 +803,38 @@ int runopts_build_argv(const struct run_opts *o, struct runopts_argv *a)
 	}
 	if (gdb)
 		add_gdb(o, a, &full);
+	if (o->trace_events)
+		add_trace(o, a, &full);
 	if (o->virtio_modern) {
 		add_arg(a, "-global", &full);
 		add_arg(a, "virtio-mmio.force-legacy=false", &full);
 	}
-	if (o->nargs > 0 || gdb_word) {
+	if (o->nargs > 0 || gdb_word || trace_word) {
+		bool sep = false; /* a word is in already: the next needs a blank */
+
 		add_arg(a, "-append", &full);
 		start = a->used;
+		if (trace_word) {
+			buf_add(a, "trace=all", 9, &full);
+			sep = true;
+		}
 		if (gdb_word) {
-			buf_add(a, "gdb=", 4, &full);
+			buf_add(a, sep ? " gdb=" : "gdb=", sep ? 5 : 4, &full);
 			if (o->gdb_uart)
 				buf_add(a, o->gdb_wait ? "uart," : "uart",
 					o->gdb_wait ? 5 : 4, &full);
 			if (o->gdb_wait)
 				buf_add(a, "wait", 4, &full);
+			sep = true;
 		}
 		for (int i = 0; i < o->nargs; i++) {
 			/* Blanks survive as one word in double quotes, which the
 			 * kernel's parser removes ("key=a b" or "a b"). */
 			bool blanks = has_blank(o->args[i]);
 
-			if (i > 0 || gdb_word)
+			if (sep)
 				buf_add(a, " ", 1, &full);
+			sep = true;
 			if (blanks)
 				buf_add(a, "\"", 1, &full);
 			buf_add(a, o->args[i], strlen(o->args[i]), &full);

@@ -27,7 +27,7 @@
 #define RUNOPTS_MAX_MEM (1ull << 40) /* 1 TiB: beyond is a typo */
 #define RUNOPTS_MEM_ALIGN 4096u /* guest RAM comes in pages */
 #define RUNOPTS_MAX_TIMEOUT_MS (100000000ull * 1000) /* about three years */
-#define RUNOPTS_MAX_ARGV 64 /* QEMU arguments, with the NULL */
+#define RUNOPTS_MAX_ARGV 128 /* QEMU arguments, with the NULL */
 #define RUNOPTS_ARGV_BUF 8192 /* bytes for the built arguments (holds -append) */
 #define RUNOPTS_MAX_PUBLISH 16 /* --publish options */
 #define RUNOPTS_FS_TAG_MAX 36 /* bytes of virtio-fs config field `tag` */
@@ -37,6 +37,9 @@
 #define RUNOPTS_GDB_HOST_MAX 253 /* --gdb HOST: a DNS name's longest */
 #define RUNOPTS_SUN_PATH_MAX 107 /* a Unix socket path's bytes (sun_path less NUL) */
 #define RUNOPTS_GDB_TIMEOUT_S 30 /* toro debug: gdb's remotetimeout; see below */
+#define RUNOPTS_TRACE_FILE \
+	"toro-trace.log" /* --trace's log when --trace-file is not given */
+#define RUNOPTS_TRACE_PATTERNS 16 /* patterns in one --trace */
 
 /* Exit codes of `toro run` besides the guest's own 0..126. */
 #define TORO_EXIT_USAGE 2 /* bad options */
@@ -88,6 +91,20 @@ struct run_opts {
 	 * which picks the endpoint itself (no --gdb) and takes --gdb-batch. */
 	bool debug;
 	const char *gdb_batch; /* toro debug --gdb-batch FILE: gdb -batch -x FILE */
+	/*
+	 * --trace EVENTS: QEMU's trace events matching the comma-separated
+	 * patterns (virtio_*,apic_*) go to trace_file through its log backend,
+	 * with wall times (-D, -msg timestamp=on); the kernel's trace rings
+	 * (trace=all, unless the kernel arguments hold a trace= of their own) go
+	 * to trace_file.guest through virtio-console port 2, org.toro.trace, and
+	 * QEMU also logs each write there (virtio_console_flush_buf), which puts
+	 * both on one time base for `toro trace`.
+	 */
+	const char *trace_events;
+	const char *trace_file; /* --trace-file FILE, or RUNOPTS_TRACE_FILE */
+	/* Set by the caller, not an option (host/run.c): a connected socket QEMU
+	 * takes as the trace port's chardev, or -1: the port writes FILE.guest. */
+	int trace_fd;
 	uint64_t mem; /* guest RAM in bytes, a multiple of RUNOPTS_MEM_ALIGN */
 	uint64_t timeout_ms; /* stop the VM after this long; 0 = never */
 	unsigned int cpus; /* virtual CPUs, 1..RUNOPTS_MAX_CPUS */

@@ -11,6 +11,7 @@
  */
 #include "drivers/virtio/vsock.h"
 #include "kernel/fd.h"
+#include "kernel/trace.h"
 #include "lib/kstring.h"
 #include "toro/errno.h"
 #include "toro/toro.h"
@@ -511,12 +512,19 @@ static struct sk_fd *sk_hold(int fd, int *err)
 	return (struct sk_fd *)o;
 }
 
-int toro_listen(uint32_t port, int backlog)
+static int listen_call(uint32_t port, int backlog)
 {
 	return sk_install(sk_listen(port, backlog));
 }
 
-int toro_accept(int fd, uint64_t *cid, uint32_t *port, int64_t timeout_ns)
+int toro_listen(uint32_t port, int backlog)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_SOCK);
+
+	return (int)trace_call_end(TRACE_CALL_LISTEN, t0, listen_call(port, backlog));
+}
+
+static int accept_call(int fd, uint64_t *cid, uint32_t *port, int64_t timeout_ns)
 {
 	int err, id;
 	struct sk_fd *h = sk_hold(fd, &err);
@@ -528,12 +536,28 @@ int toro_accept(int fd, uint64_t *cid, uint32_t *port, int64_t timeout_ns)
 	return sk_install(id);
 }
 
-int toro_connect(uint64_t cid, uint32_t port, int64_t timeout_ns)
+int toro_accept(int fd, uint64_t *cid, uint32_t *port, int64_t timeout_ns)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_SOCK);
+
+	return (int)trace_call_end(TRACE_CALL_ACCEPT, t0,
+				   accept_call(fd, cid, port, timeout_ns));
+}
+
+static int connect_call(uint64_t cid, uint32_t port, int64_t timeout_ns)
 {
 	return sk_install(sk_connect(cid, port, timeout_ns));
 }
 
-long toro_send(int fd, const void *buf, size_t len, int64_t timeout_ns)
+int toro_connect(uint64_t cid, uint32_t port, int64_t timeout_ns)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_SOCK);
+
+	return (int)trace_call_end(TRACE_CALL_CONNECT, t0,
+				   connect_call(cid, port, timeout_ns));
+}
+
+static long send_call(int fd, const void *buf, size_t len, int64_t timeout_ns)
 {
 	int err;
 	struct sk_fd *h = sk_hold(fd, &err);
@@ -546,7 +570,15 @@ long toro_send(int fd, const void *buf, size_t len, int64_t timeout_ns)
 	return r;
 }
 
-long toro_recv(int fd, void *buf, size_t size, int64_t timeout_ns)
+long toro_send(int fd, const void *buf, size_t len, int64_t timeout_ns)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_SOCK);
+
+	return (long)trace_call_end(TRACE_CALL_SEND, t0,
+				    send_call(fd, buf, len, timeout_ns));
+}
+
+static long recv_call(int fd, void *buf, size_t size, int64_t timeout_ns)
 {
 	int err;
 	struct sk_fd *h = sk_hold(fd, &err);
@@ -559,7 +591,15 @@ long toro_recv(int fd, void *buf, size_t size, int64_t timeout_ns)
 	return r;
 }
 
-int toro_shutdown(int fd, int how)
+long toro_recv(int fd, void *buf, size_t size, int64_t timeout_ns)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_SOCK);
+
+	return (long)trace_call_end(TRACE_CALL_RECV, t0,
+				    recv_call(fd, buf, size, timeout_ns));
+}
+
+static int shutdown_call(int fd, int how)
 {
 	int err, r;
 	struct sk_fd *h = sk_hold(fd, &err);
@@ -571,12 +611,19 @@ int toro_shutdown(int fd, int how)
 	return r;
 }
 
+int toro_shutdown(int fd, int how)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_SOCK);
+
+	return (int)trace_call_end(TRACE_CALL_SHUTDOWN, t0, shutdown_call(fd, how));
+}
+
 /*
  * Sockets wait in sk_poll; any other descriptor (a file) is always ready, as
  * poll(2) has it for regular files, and then nobody waits; a number that is no
  * descriptor is POLLNVAL, and counts as ready, as in poll(2).
  */
-int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns)
+static int poll_call(struct toro_pollfd *fds, int n, int64_t timeout_ns)
 {
 	struct toro_pollfd *t;
 	struct sk_fd **held;
@@ -632,4 +679,11 @@ int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns)
 	free(t);
 	free(held);
 	return r < 0 ? r : ready;
+}
+
+int toro_poll(struct toro_pollfd *fds, int n, int64_t timeout_ns)
+{
+	uint64_t t0 = trace_call_begin(TRACE_G_SOCK);
+
+	return (int)trace_call_end(TRACE_CALL_POLL, t0, poll_call(fds, n, timeout_ns));
 }

@@ -112,6 +112,7 @@ integration() {
 	count "gdb" env O="$O" sh tests/integration/gdb.sh
 	count "gdb_diff" env O="$O" sh tests/integration/gdb_diff.sh
 	count "gdb_hostile" env O="$O" sh tests/integration/gdb_hostile.sh
+	count "trace" env O="$O" sh tests/integration/trace.sh
 }
 
 # Boot steps, sizes and memory against bench/budget (bench/check.sh).

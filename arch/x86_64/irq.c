@@ -8,6 +8,7 @@
 
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/trace.h"
 #include "platform/lapic.h"
 #include "toro/errno.h"
 
@@ -39,6 +40,8 @@ void irq_dispatch(struct trap_frame *f)
 		this_cpu()->spurious++;
 		return;
 	}
+	uint64_t t0 = trace_call_begin(TRACE_G_IRQ);
+
 	this_cpu()->irq_frame = f;
 	if (e->fn) {
 		e->fn(f, e->arg);
@@ -50,5 +53,7 @@ void irq_dispatch(struct trap_frame *f)
 			       f->vector, pcpu_id());
 		}
 	}
+	if (t0)
+		trace_record(TRACE_IRQ, (uint32_t)f->vector, t0, 0);
 	lapic_eoi();
 }

@@ -7,7 +7,8 @@
  * interrupts or memory), and toro_getc() reads from it. With VIRTIO_CONSOLE_F_
  * MULTIPORT, port 1 is a second byte stream for the kernel; when the host names it
  * org.toro.gdb it belongs to the GDB stub (debug/gdb.c), which drives it without
- * locks or interrupts while the machine is stopped.
+ * locks or interrupts while the machine is stopped. Port 2, when the host names
+ * it org.toro.trace, takes the trace dump (kernel/trace.c).
  *
  * Queues: port 0 receives on 0 and transmits on 1; with multiport, 2 and 3 carry
  * control messages and port n uses 2n+2 and 2n+3 (5.3.2). The multiport handshake
@@ -41,9 +42,10 @@
 #define VIRTIO_CONSOLE_F_MULTIPORT 1
 #define CTRL_RX_QUEUE 2
 #define CTRL_TX_QUEUE 3
-#define VCON_PORTS 2 /* port 0 (console) and port 1 */
-#define TX_BUFS 16 /* page-sized transmit buffers per port */
-#define RX_BUFS 8 /* page-sized receive buffers per port, all posted */
+#define VCON_PORTS 3 /* port 0 (console), port 1, port 2 (written only) */
+#define TX_BUFS 16 /* page-sized transmit buffers per port (at most) */
+#define RX_BUFS 8 /* page-sized receive buffers per port (at most), all posted */
+#define PORT_NAME_MAX 31 /* bytes of a port's name kept */
 #define CTRL_BUFS 8 /* control receive buffers */
 #define RX_RING 4096 /* bytes received and not yet read */
 #define TX_SPINS 100000000 /* polls of a device that returns nothing: then broken */
@@ -74,6 +76,8 @@ struct vport {
 	bool added; /* the device has the port (DEVICE_ADD, or port 0 without multiport) */
 	bool host_open; /* the host side is connected (multiport only says) */
 	bool debug; /* named DEBUG_PORT_NAME: the GDB stub's */
+	char name[PORT_NAME_MAX + 1]; /* what the host named it ("" if nothing) */
+	int ntx, nrx; /* transmit and receive buffers it has */
 	unsigned rxq, txq; /* its queue numbers */
 	char *tx[TX_BUFS]; /* transmit buffers */
 	bool tx_busy[TX_BUFS]; /* queued to the device */
@@ -115,7 +119,7 @@ static void tx_reclaim(struct vport *p)
 
 static int tx_free_slot(struct vport *p)
 {
-	for (int i = 0; i < TX_BUFS; i++)
+	for (int i = 0; i < p->ntx; i++)
 		if (!p->tx_busy[i])
 			return i;
 	return -1;
@@ -254,11 +258,14 @@ static void ctrl_message(const struct virtio_console_control *m, uint32_t len)
 		break;
 	case VIRTIO_CONSOLE_PORT_NAME:
 		/* The name follows the message (QEMU adds a NUL, the spec does not). */
-		if (name_len > sizeof(DEBUG_PORT_NAME))
-			name_len = sizeof(DEBUG_PORT_NAME);
-		if (m->id == DEBUG_PORT &&
-		    strnlen(name, name_len) == sizeof(DEBUG_PORT_NAME) - 1 &&
-		    !memcmp(name, DEBUG_PORT_NAME, sizeof(DEBUG_PORT_NAME) - 1))
+		if (m->id >= VCON_PORTS)
+			break;
+		name_len = strnlen(name, name_len);
+		if (name_len > PORT_NAME_MAX)
+			name_len = 0; /* longer than any name we look for */
+		memcpy(con.port[m->id].name, name, name_len);
+		con.port[m->id].name[name_len] = '\0';
+		if (m->id == DEBUG_PORT && !strcmp(con.port[m->id].name, DEBUG_PORT_NAME))
 			con.port[m->id].debug = true;
 		break;
 	default:
@@ -292,7 +299,7 @@ static bool port_pull(struct vport *p, int max)
 static void port_receive(struct vport *p)
 {
 	bool on = spin_lock(&p->lock);
-	bool got = port_pull(p, RX_BUFS);
+	bool got = port_pull(p, p->nrx);
 
 	spin_unlock(&p->lock, on);
 	if (got)
@@ -409,7 +416,7 @@ void vcon_flush(void)
 			bool busy = false;
 
 			tx_reclaim(p);
-			for (int k = 0; k < TX_BUFS; k++)
+			for (int k = 0; k < p->ntx; k++)
 				busy |= p->tx_busy[k];
 			if (!busy)
 				break;
@@ -468,7 +475,7 @@ bool vcon_debug_hung_up(void)
 	if (closed) /* what the old connection sent is not for the next one */
 		do
 			p->ring_head = p->ring_tail;
-		while (port_pull(p, RX_BUFS));
+		while (port_pull(p, p->nrx));
 	return closed;
 }
 
@@ -496,6 +503,19 @@ long vcon_port_read(int port, void *buf, size_t size)
 	return port_read(&con.port[port], buf, size);
 }
 
+int vcon_cpu(void)
+{
+	return con.dev ? con.dev->cpu : 0;
+}
+
+int vcon_port_find(const char *name)
+{
+	for (int i = 0; i < VCON_PORTS; i++)
+		if (port_ok(i) && !strcmp(con.port[i].name, name))
+			return i;
+	return -ENODEV;
+}
+
 int vcon_port_wait_open(int port)
 {
 	if (!port_ok(port))
@@ -505,7 +525,7 @@ int vcon_port_wait_open(int port)
 	return port_read(&con.port[port], NULL, 0);
 }
 
-static int port_setup(struct virtio_dev *d, int n)
+static int port_setup(struct virtio_dev *d, int n, int ntx, int nrx)
 {
 	struct vport *p = &con.port[n];
 	int r;
@@ -515,10 +535,12 @@ static int port_setup(struct virtio_dev *d, int n)
 	r = virtio_queue_setup(d, p->rxq, 64);
 	if (r == 0)
 		r = virtio_queue_setup(d, p->txq, 64);
-	for (int i = 0; r == 0 && i < TX_BUFS; i++)
+	p->ntx = ntx;
+	p->nrx = nrx;
+	for (int i = 0; r == 0 && i < ntx; i++)
 		if (!(p->tx[i] = kmem_pages_alloc(1)))
 			r = -ENOMEM;
-	for (int i = 0; r == 0 && i < RX_BUFS; i++)
+	for (int i = 0; r == 0 && i < nrx; i++)
 		r = (p->rx[i] = kmem_pages_alloc(1)) ?
 			    post(p->rxq, p->rx[i], PAGE_SIZE, i) :
 			    -ENOMEM;
@@ -543,7 +565,7 @@ static int probe(struct virtio_dev *d)
 	if (r == 0 && con.multiport)
 		virtio_config_read(d, 4, &max_ports, sizeof(max_ports));
 	if (r == 0)
-		r = port_setup(d, 0);
+		r = port_setup(d, 0, TX_BUFS, RX_BUFS);
 	/* Without multiport, port 0 simply exists; with it, the device says so. */
 	con.port[0].added = !con.multiport;
 	if (r == 0 && con.multiport) {
@@ -556,9 +578,12 @@ static int probe(struct virtio_dev *d)
 			r = (con.ctrl_rx[i] = kmem_pages_alloc(1)) ?
 				    post(CTRL_RX_QUEUE, con.ctrl_rx[i], PAGE_SIZE, i) :
 				    -ENOMEM;
-		/* Port 1 only if the device has room for it; a failure is not fatal. */
-		if (r == 0 && max_ports > 1 && port_setup(d, 1))
+		/* Ports 1 and 2 only if the device has room; a failure is not fatal.
+		 * Port 2 is only written to (the trace dump): one receive buffer. */
+		if (r == 0 && max_ports > 1 && port_setup(d, 1, TX_BUFS, RX_BUFS))
 			printk("virtio: console port 1 unavailable\n");
+		if (r == 0 && max_ports > 2 && port_setup(d, 2, 4, 1))
+			printk("virtio: console port 2 unavailable\n");
 	}
 	if (r == 0)
 		r = virtio_driver_ok(d);

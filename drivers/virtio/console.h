@@ -15,10 +15,14 @@ void vcon_flush(void);
 /* The next received byte, waiting for it; -EIO if the device broke. */
 int vcon_getc(void);
 
-/* Port n's byte stream (port 1 exists with multiport): the bytes written, or
+/* Port n's byte stream (ports 1 and 2 exist with multiport): the bytes written, or
  * -ENODEV (no such port) or -EIO; read waits for at least one byte. */
 long vcon_port_write(int port, const void *buf, size_t n);
 long vcon_port_read(int port, void *buf, size_t size);
+/* The CPU that takes the console's interrupt (where its readers wait). */
+int vcon_cpu(void);
+/* The port the host named so (and the driver has), or -ENODEV. */
+int vcon_port_find(const char *name);
 /* Waits until the host side of the port is connected; 0 or -errno. */
 int vcon_port_wait_open(int port);
 

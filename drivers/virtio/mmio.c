@@ -19,6 +19,7 @@
 #include "arch/x86_64/layout.h"
 #include "kernel/kmem.h"
 #include "kernel/printk.h"
+#include "kernel/trace.h"
 #include "lib/kstring.h"
 #include "platform/ioapic.h"
 #include "platform/platform.h"
@@ -210,8 +211,10 @@ int virtio_queue_setup(struct virtio_dev *d, unsigned idx, uint32_t max)
 
 void virtio_kick(struct virtio_dev *d, unsigned idx)
 {
-	if (virtq_kick_needed(&d->queues[idx]))
+	if (virtq_kick_needed(&d->queues[idx])) {
+		trace(TRACE_G_VIRTQ, TRACE_KICK, idx, d->base, 0);
 		wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, idx);
+	}
 }
 
 static void irq(struct trap_frame *f, void *arg)
@@ -221,6 +224,7 @@ static void irq(struct trap_frame *f, void *arg)
 
 	(void)f;
 	status = rd(d, VIRTIO_MMIO_INTERRUPT_STATUS);
+	trace(TRACE_G_VIRTQ, TRACE_VQ_IRQ, status, d->base, 0);
 	/* Acknowledge before handling: a buffer used meanwhile raises it again. */
 	wr(d, VIRTIO_MMIO_INTERRUPT_ACK, status);
 	if (rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)

@@ -188,6 +188,13 @@ const char *toro_param(const char *key);
 /* Reads one byte from the console, waiting for it. */
 int toro_getc(void);
 
+/*
+ * With the kernel parameter trace=GROUPS (`toro run --trace`), writes what the
+ * trace rings hold to the trace port and empties them; the kernel does it
+ * itself at exit. Without trace=, does nothing.
+ */
+void toro_trace_dump(void);
+
 /* Memory counters, for leak checks: they return to their old values when every
  * block allocated since is freed. */
 struct toro_memstats {

@@ -655,6 +655,68 @@ TEST(argv_gdb_fd)
 				 "-append|gdb=wait") != NULL);
 }
 
+TEST(argv_trace)
+{
+	char *w[] = { "img.elf",      "--trace", "virtio_*,apic_?et",
+		      "--trace-file", "t.log",	 "--",
+		      "x=1",	      NULL };
+	char *own[] = { "img.elf", "--trace=ioapic_*", "--", "trace=sched", NULL };
+	const char *why, *bad, *s;
+	struct run_opts o;
+
+	CHECK_EQ(parse(&o, &why, &bad, w), 0);
+	CHECK_STR(o.trace_events, "virtio_*,apic_?et");
+	CHECK_STR(o.trace_file, "t.log");
+	s = joined(&o);
+	CHECK(strstr(s,
+		     "|-kernel|img.elf|-device|virtio-serial-device|-trace|enable=virtio_*|"
+		     "-trace|enable=apic_?et|-trace|enable=virtio_console_flush_buf|"
+		     "-trace|enable=virtio_queue_notify|-D|t.log|-msg|timestamp=on|"
+		     "-chardev|file,id=toro-trace,path=t.log.guest|-device|"
+		     "virtserialport,chardev=toro-trace,nr=2,name=org.toro.trace|"
+		     "-append|trace=all x=1") != NULL);
+	/* The user's trace= wins; the default file; run_vm's socket. */
+	CHECK_EQ(parse(&o, &why, &bad, own), 0);
+	o.trace_fd = 9;
+	s = joined(&o);
+	CHECK(strstr(s, "|-trace|enable=ioapic_*|") != NULL);
+	CHECK(strstr(s, "|-D|" RUNOPTS_TRACE_FILE "|") != NULL);
+	CHECK(strstr(s, "|-chardev|socket,id=toro-trace,fd=9|") != NULL);
+	CHECK(strstr(s, "|-append|trace=sched") != NULL);
+	CHECK(strstr(s, "trace=all") == NULL);
+}
+
+TEST(bad_trace)
+{
+	static const char *const bad_events[] = {
+		"",	",",   "a,",  ",a",
+		"a,,b", "a;b", "a b", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q"
+	};
+	char *file_comma[] = { "img.elf", "--trace", "a", "--trace-file", "a,b", NULL };
+	char *file_empty[] = { "img.elf", "--trace", "a", "--trace-file=", NULL };
+	const char *why, *bad;
+	struct run_opts o;
+
+	for (size_t i = 0; i < sizeof(bad_events) / sizeof(bad_events[0]); i++) {
+		char *w[] = { "img.elf", "--trace", (char *)bad_events[i], NULL };
+
+		if (parse(&o, &why, &bad, w) != -EINVAL)
+			check_fail(__FILE__, __LINE__, "took --trace '%s'",
+				   bad_events[i]);
+		else
+			CHECK(strstr(why,
+				     "--trace: expected QEMU trace event patterns") ==
+			      why);
+	}
+	char *sixteen[] = { "img.elf", "--trace", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p",
+			    NULL };
+
+	CHECK_EQ(parse(&o, &why, &bad, sixteen), 0);
+	CHECK_EQ(parse(&o, &why, &bad, file_comma), -EINVAL);
+	CHECK_STR(why, "--trace-file: expected a file name without commas");
+	CHECK_EQ(parse(&o, &why, &bad, file_empty), -EINVAL);
+}
+
 /* A built argv as one string, words separated by '|'. */
 static const char *join(const struct runopts_argv *a)
 {
@@ -708,11 +770,15 @@ TEST(argv_everything_fits)
 			"1T",
 			"--gdb",
 			"unix:/tmp/g.sock",
-			"--gdb-wait" };
+			"--gdb-wait",
+			"--trace",
+			"a*,b*,c*,d*,e*,f*,g*,h*,i*,j*,k*,l*,m*,n*,o*,p*",
+			"--trace-file",
+			"/tmp/a-trace-file-with-a-long-name/in-a-folder/toro-trace.log" };
 	static struct runopts_argv a;
 	const char *why, *bad;
 	struct run_opts o;
-	int k = 18;
+	int k = 22;
 
 	memcpy(path, "unix:/", 6);
 	memset(path + 6, 'p', sizeof(path) - 7);
