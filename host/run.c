@@ -56,8 +56,9 @@ struct tracer {
 	int out; /* FILE.guest */
 	bool seen; /* the guest wrote to it: it has tracing on and listens */
 	bool asked, done; /* a dump was asked for; its end line came */
-	unsigned col; /* bytes into the current line, up to 4 */
-	bool is_end; /* the current line starts with "end " so far */
+	bool synced; /* a sync line came after the ask: the asked-for dump began */
+	unsigned col; /* bytes into the current line, up to 5 */
+	char head[5]; /* the current line's first bytes */
 };
 
 /* Copies what came to the file; notes the end line of an asked-for dump. */
@@ -83,19 +84,18 @@ static void tracer_read(struct tracer *t)
 					strerror(errno));
 				break;
 			}
+		/* The asked-for dump: a sync line, then (lines later) its end line. */
 		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
-				if (t->asked && t->col >= 4 && t->is_end)
-					t->done = true;
-				t->col = 0;
-				t->is_end = false;
+			if (buf[i] != '\n') {
+				if (t->col < sizeof(t->head))
+					t->head[t->col++] = buf[i];
 				continue;
 			}
-			if (t->col < 4) {
-				t->is_end = (t->col == 0 || t->is_end) &&
-					    buf[i] == "end "[t->col];
-				t->col++;
-			}
+			if (t->asked && t->col >= 5 && !memcmp(t->head, "sync ", 5))
+				t->synced = true;
+			if (t->synced && t->col >= 4 && !memcmp(t->head, "end ", 4))
+				t->done = true;
+			t->col = 0;
 		}
 	}
 	if (t->sock >= 0) { /* end of file: QEMU is gone */
@@ -421,7 +421,7 @@ static void wait_vm(const struct run_opts *o, const struct run_io *io, pid_t pid
 		if (term && !stopping && !dumping && tr->sock >= 0 && tr->seen &&
 		    !tr->asked) {
 			tr->asked = true;
-			if (write(tr->sock, "d", 1) == 1) {
+			if (send(tr->sock, "d", 1, MSG_NOSIGNAL) == 1) {
 				dumping = true;
 				term = false;
 				deadline = now_ms() + RUN_DUMP_MS;
@@ -492,7 +492,9 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 		char path[4096];
 
 		snprintf(path, sizeof(path), "%s.guest", file);
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tp) < 0 ||
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tp) == 0)
+			tr.sock = tp[0];
+		if (tr.sock < 0 ||
 		    (tr.out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 				   0644)) < 0) {
 			r.code = errno;
@@ -500,7 +502,6 @@ int run_vm(const struct run_opts *o, const struct run_io *io, struct run_result 
 				path, strerror(errno));
 			goto out;
 		}
-		tr.sock = tp[0];
 		fcntl(tr.sock, F_SETFL, fcntl(tr.sock, F_GETFL) | O_NONBLOCK);
 		oc.trace_fd = tp[1];
 	}

@@ -24,6 +24,9 @@
 
 #define TRACE_PORT_NR 2 /* the port lib/runopts.c gives org.toro.trace */
 #define BAD_SHOWN 5 /* bad lines quoted per file; the rest are counted */
+#define CPUS_MAX 256 /* guest CPUs a dump may have (toro runs at most 64) */
+#define NAMES_MAX 1024 /* distinct QEMU event names counted one by one */
+#define DEVICES_MAX 64 /* devices whose round trips are told apart */
 
 struct qev {
 	uint64_t us;
@@ -174,6 +177,12 @@ static int read_guest(struct trace_data *d, const char *file)
 			bad_line(file, no, why, &d->bad_g);
 			continue;
 		}
+		if ((l.kind == TRACE_LINE_HEADER && l.cpus > CPUS_MAX) ||
+		    (l.kind == TRACE_LINE_EV && l.rec.cpu >= CPUS_MAX)) {
+			bad_line(file, no, "a CPU beyond the 256 a dump may have",
+				 &d->bad_g);
+			continue;
+		}
 		switch (l.kind) {
 		case TRACE_LINE_HEADER:
 			d->cpus = l.cpus;
@@ -290,8 +299,13 @@ static double guest_us(const struct trace_data *d, uint64_t tsc)
 {
 	if (d->based)
 		return (double)d->us0 + ((double)tsc - (double)d->tsc0) * d->per_tsc;
-	/* No common base: the guest's own, from its first record. */
-	return d->tsc_khz ? ((double)tsc - (double)d->g[0].tsc) * 1000.0 / d->tsc_khz : 0;
+	/* No common base: the guest's own clock, its first record put at QEMU's
+	 * first event (or at 0), so that both at least share a scale. */
+	double start = d->nq ? (double)d->q[0].us : 0;
+
+	return start +
+	       (d->tsc_khz ? ((double)tsc - (double)d->g[0].tsc) * 1000.0 / d->tsc_khz :
+			     0);
 }
 
 static int cmp_rec(const void *a, const void *b)
@@ -397,8 +411,13 @@ static void summary_qemu(const struct trace_data *d)
 
 		for (k = 0; k < nc && strcmp(c[k].name, d->q[i].event); k++)
 			;
-		if (k == nc)
-			c[nc++] = (struct count){ d->q[i].event, 0 };
+		if (k == nc && nc == NAMES_MAX)
+			k = NAMES_MAX - 1; /* "(other events)" counts the rest */
+		else if (k == nc) {
+			c[nc].name = nc == NAMES_MAX - 1 ? "(other events)" :
+							   d->q[i].event;
+			c[nc++].n = 0;
+		}
 		c[k].n++;
 		for (k = 0; k < ntids && tids[k] != d->q[i].tid; k++)
 			;
@@ -417,7 +436,7 @@ static void summary_qemu(const struct trace_data *d)
 
 	/* Per device (QEMU's vdev pointer): notifies, interrupts, and the time
 	 * from each notify to the device's next interrupt. */
-	uint64_t vdevs[64];
+	uint64_t vdevs[DEVICES_MAX];
 	size_t nv = 0;
 
 	for (size_t i = 0; i < d->nq; i++) {
@@ -475,17 +494,19 @@ static void summary_guest(const struct trace_data *d)
 		printf(", %" PRIu64 " lost (the rings were full: the oldest went)",
 		       d->lost);
 	printf("\n");
+	static uint64_t n[CPUS_MAX][TRACE_NTYPES];
+
+	memset(n, 0, sizeof(n));
+	for (size_t i = 0; i < d->ng; i++)
+		if (d->g[i].type < TRACE_NTYPES)
+			n[d->g[i].cpu][d->g[i].type]++;
 	for (uint32_t c = 0; c < ncpu; c++) {
-		uint64_t n[TRACE_NTYPES] = { 0 };
 		bool first = true;
 
-		for (size_t i = 0; i < d->ng; i++)
-			if (d->g[i].cpu == c && d->g[i].type < TRACE_NTYPES)
-				n[d->g[i].type]++;
 		printf("  CPU %u:", c);
 		for (int t = 0; t < TRACE_NTYPES; t++)
-			if (n[t]) {
-				printf("%s %" PRIu64 " %s", first ? "" : ",", n[t],
+			if (n[c][t]) {
+				printf("%s %" PRIu64 " %s", first ? "" : ",", n[c][t],
 				       what[t]);
 				first = false;
 			}
@@ -494,7 +515,7 @@ static void summary_guest(const struct trace_data *d)
 
 	/* Per device (MMIO base): the guest's kicks and the time from each kick to
 	 * the device's next interrupt, as the guest saw them. */
-	uint64_t bases[64];
+	uint64_t bases[DEVICES_MAX];
 	size_t nb = 0;
 
 	for (size_t i = 0; i < d->ng; i++) {
@@ -613,34 +634,39 @@ static void guest_json(struct json *j, const struct trace_data *d)
 	}
 	meta(j, "thread_name", PID_GUEST, TID_DEVICES, "virtio kick to interrupt");
 
-	/* Each CPU's thread slices: from a switch to the CPU's next switch. */
-	for (uint32_t c = 0; c < ncpu; c++) {
-		const struct trace_rec *prev = NULL;
+	/* Each CPU's thread slices: from a switch to the CPU's next switch (the
+	 * last one to the last record). */
+	const struct trace_rec *prev[CPUS_MAX] = { NULL };
 
-		for (size_t i = 0; i <= d->ng; i++) {
-			const struct trace_rec *r = i < d->ng ? &d->g[i] : NULL;
+	for (size_t i = 0; i <= d->ng; i++) {
+		const struct trace_rec *r = i < d->ng ? &d->g[i] : NULL;
 
-			if (r && (r->cpu != c || r->type != TRACE_SWITCH))
+		if (r && r->type != TRACE_SWITCH)
+			continue;
+		uint32_t lo = 0, hi = ncpu; /* the switch's CPU; at the end, all */
+
+		if (r) {
+			lo = r->cpu;
+			hi = lo + 1;
+		}
+		for (uint32_t c = lo; c < hi; c++) {
+			const struct trace_rec *p = prev[c];
+
+			prev[c] = r;
+			if (!p)
 				continue;
-			if (prev) {
-				double t0 = guest_us(d, prev->tsc);
-				double t1 = r ? guest_us(d, r->tsc) :
-						guest_us(d, d->g[d->ng - 1].tsc);
-				const char *tn = thread_name(d, (uint32_t)prev->b);
+			double t0 = guest_us(d, p->tsc);
+			double t1 = guest_us(d, r ? r->tsc : d->g[d->ng - 1].tsc);
+			const char *tn = thread_name(d, (uint32_t)p->b);
 
-				if (tn)
-					snprintf(name, sizeof(name), "%s (%" PRIu64 ")",
-						 tn, prev->b);
-				else
-					snprintf(name, sizeof(name), "thread %" PRIu64,
-						 prev->b);
-				ev_begin(j, "X", name, PID_GUEST, c, t0);
-				fprintf(j->f,
-					",\"dur\":%.3f,\"args\":{\"thread\":%" PRIu64
-					"}}",
-					t1 - t0, prev->b);
-			}
-			prev = r;
+			if (tn)
+				snprintf(name, sizeof(name), "%s (%" PRIu64 ")", tn,
+					 p->b);
+			else
+				snprintf(name, sizeof(name), "thread %" PRIu64, p->b);
+			ev_begin(j, "X", name, PID_GUEST, c, t0);
+			fprintf(j->f, ",\"dur\":%.3f,\"args\":{\"thread\":%" PRIu64 "}}",
+				t1 - t0, p->b);
 		}
 	}
 	for (size_t i = 0; i < d->ng; i++) {
@@ -680,32 +706,42 @@ static void guest_json(struct json *j, const struct trace_data *d)
 		}
 		}
 	}
-	/* Each kick, to its device's next interrupt. */
+	/* Each device's first kick since its last interrupt, to its next one. */
+	struct {
+		uint64_t base;
+		const struct trace_rec *kick;
+	} dev[DEVICES_MAX];
+	size_t ndev = 0;
+
 	for (size_t i = 0; i < d->ng; i++) {
-		const struct trace_rec *k = &d->g[i];
+		const struct trace_rec *r = &d->g[i];
+		size_t k;
 
-		if (k->type != TRACE_KICK)
+		if (r->type != TRACE_KICK && r->type != TRACE_VQ_IRQ)
 			continue;
-		for (size_t m = i + 1; m < d->ng; m++) {
-			const struct trace_rec *r = &d->g[m];
-
-			if (r->b != k->b ||
-			    (r->type != TRACE_KICK && r->type != TRACE_VQ_IRQ))
+		for (k = 0; k < ndev && dev[k].base != r->b; k++)
+			;
+		if (k == ndev) {
+			if (ndev == DEVICES_MAX)
 				continue;
-			if (r->type == TRACE_VQ_IRQ) {
-				snprintf(name, sizeof(name),
-					 "device %#" PRIx64 " queue %u", k->b, k->a);
-				ev_begin(j, "b", name, PID_GUEST, TID_DEVICES,
-					 guest_us(d, k->tsc));
-				fprintf(j->f, ",\"cat\":\"virtio\",\"id\":%" PRIu64 "}",
-					++j->id);
-				ev_begin(j, "e", name, PID_GUEST, TID_DEVICES,
-					 guest_us(d, r->tsc));
-				fprintf(j->f, ",\"cat\":\"virtio\",\"id\":%" PRIu64 "}",
-					j->id);
-			}
-			break; /* a later kick first: this one's answer is that one's */
+			dev[ndev].base = r->b;
+			dev[ndev++].kick = NULL;
 		}
+		if (r->type == TRACE_KICK) {
+			if (!dev[k].kick)
+				dev[k].kick = r;
+			continue;
+		}
+		if (!dev[k].kick)
+			continue;
+		snprintf(name, sizeof(name), "device %#" PRIx64 " queue %u", r->b,
+			 dev[k].kick->a);
+		ev_begin(j, "b", name, PID_GUEST, TID_DEVICES,
+			 guest_us(d, dev[k].kick->tsc));
+		fprintf(j->f, ",\"cat\":\"virtio\",\"id\":%" PRIu64 "}", ++j->id);
+		ev_begin(j, "e", name, PID_GUEST, TID_DEVICES, guest_us(d, r->tsc));
+		fprintf(j->f, ",\"cat\":\"virtio\",\"id\":%" PRIu64 "}", j->id);
+		dev[k].kick = NULL;
 	}
 }
 

@@ -41,6 +41,7 @@ static unsigned wanted; /* trace= groups, kept while a dump pauses recording */
 static struct ring rings[PCPU_MAX];
 static int port = -1; /* the trace port, once found */
 static struct out *out; /* the dump's buffer */
+static atomic_bool paused; /* a dump is reading the rings: records wait */
 static bool started; /* header and first sync written */
 
 static struct trace_rec *ring_alloc(void)
@@ -84,10 +85,10 @@ void trace_record(unsigned type, uint32_t a, uint64_t b, uint64_t c)
 	int cpu = pcpu_id();
 	struct ring *r = &rings[cpu];
 
-	atomic_store_explicit(&r->busy, true, memory_order_relaxed);
-	atomic_signal_fence(memory_order_seq_cst);
-	/* Looked at again: a dump may have paused recording meanwhile. */
-	if (r->rec && trace_mask) {
+	/* busy, then paused; the dump sets paused, then looks at busy: sequentially
+	 * consistent both ways, so one of the two always sees the other. */
+	atomic_exchange(&r->busy, true);
+	if (r->rec && !atomic_load(&paused)) {
 		struct trace_rec *e = &r->rec[r->head % RING_RECS];
 
 		e->tsc = rdtsc();
@@ -234,8 +235,9 @@ void trace_dump(void)
 	while (atomic_flag_test_and_set(&busy)) /* one dump at a time */
 		toro_yield();
 	trace_mask = 0; /* the dump's own kicks are not recorded */
+	atomic_store(&paused, true);
 	for (int c = 0; c < toro_ncpus(); c++)
-		while (atomic_load_explicit(&rings[c].busy, memory_order_acquire))
+		while (atomic_load(&rings[c].busy))
 			cpu_relax();
 	o->nseen = 0;
 	if (!started)
@@ -269,6 +271,7 @@ void trace_dump(void)
 	if (o->failed)
 		printk("trace: the trace port failed, the dump is incomplete\n");
 	o->failed = false;
+	atomic_store(&paused, false);
 	trace_mask = wanted;
 	atomic_flag_clear(&busy);
 }

@@ -171,7 +171,11 @@ static size_t port_write(struct vport *p, const char *s, size_t n)
 
 	n = port_queue(p, s, n, &why);
 	spin_unlock(&p->lock, on);
-	if (why) {
+	if (why && p == &con.port[2]) {
+		/* A trace dump the host stopped taking: only that port goes. */
+		p->ready = false;
+		printk("virtio: console port 2 (%s) stopped: %s\n", p->name, why);
+	} else if (why) {
 		if (p == &con.port[0])
 			active = false; /* the log goes back to the UART */
 		virtio_mark_broken(con.dev, why);
