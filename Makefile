@@ -208,6 +208,8 @@ bench: deps
 	$(Q)echo
 	$(Q)sh bench/vsock.sh $(O)
 	$(Q)echo
+	$(Q)sh bench/vsockprof.sh $(O)
+	$(Q)echo
 	$(Q)sh bench/fs.sh $(O)
 	$(Q)echo
 	$(Q)sh bench/webserver.sh $(O)
