@@ -11,7 +11,9 @@
 # device interrupts, IPIs and mailbox messages per MiB, and instructions per
 # MiB in the interrupt handler, the vsock service thread (used-ring walk,
 # copies, credit updates, replies: one slice from its wake to its sleep) and
-# the application's thread (its socket calls, the copy to or from its buffer).
+# the application's thread (its socket calls, the copy to or from its buffer);
+# and toro-vsockd's own count (--stats) of the kicks it saw, its wake-ups and
+# the interrupts it sent, over the whole boot.
 #   bench/vsockprof.sh BUILD_DIR      (VSOCKPROF_BYTES, default 1048576)
 set -u
 O=${1:?usage: bench/vsockprof.sh BUILD_DIR}
@@ -23,11 +25,15 @@ trap 'exit 130' INT TERM
 export TORO_ACCEL=tcg # -icount needs TCG
 printf '#!/bin/sh\nexec %s "$@" -icount shift=0,sleep=off\n' \
 	"${TORO_QEMU:-qemu-system-x86_64}" >"$dir/qemu"
-chmod +x "$dir/qemu"
+# The daemon counts its rings' kicks and interrupts, and says so at exit.
+printf '#!/bin/sh\nexec %s "$@" --stats\n' "${TORO_VSOCKD:-$(cd "$O" && pwd)/toro-vsockd}" \
+	>"$dir/vsockd"
+chmod +x "$dir/qemu" "$dir/vsockd"
+export TORO_VSOCKD="$dir/vsockd"
 
 fail() {
 	echo "vsockprof: $*" >&2
-	[ -f "$dir/log" ] && tail -n 5 "$dir/log" >&2
+	for f in "$dir"/*.log; do [ -f "$f" ] && tail -n 5 "$f" >&2; done
 	exit 1
 }
 
@@ -36,7 +42,7 @@ run() {
 	name=$1 sock="$dir/$1.sock"
 	TORO_QEMU="$dir/qemu" "$O/toro" run "$O/tests/integration/vsock.elf" --cpus 2 \
 		--vsock "$sock" --trace virtio_queue_notify --trace-file "$dir/$name" \
-		--timeout 600 -- trace=virtq,irq,sched,mbox,ipi,sock >"$dir/log" 2>&1 </dev/null &
+		--timeout 600 -- trace=virtq,irq,sched,mbox,ipi,sock >"$dir/$name.log" 2>&1 </dev/null &
 	vm=$!
 	i=0
 	until printf 'CONNECT 7\nx' | timeout 5 socat -t 5 - UNIX-CONNECT:"$sock" 2>/dev/null |
@@ -136,6 +142,20 @@ for name in ("h2g", "g2h"):
         ("IPIs", count("ipi") / mib),
         ("mailbox messages", count("mbox_send") / mib),
         ("thread switches", count("switch") / mib),
+    ]
+    # toro-vsockd --stats, over the whole boot: ring 0 is rx, 1 tx.
+    st = {}
+    for line in open("%s/%s.log" % (d, name)):
+        w = line.split()
+        if line.startswith("toro-vsockd: stats: ring ") and len(w) >= 12:
+            st[int(w[3].rstrip(":"))] = (int(w[4]), int(w[8]), int(w[10]))
+    if 0 not in st or 1 not in st:
+        sys.exit("vsockprof: %s: toro-vsockd printed no stats" % name)
+    rows[name] += [
+        ("daemon (whole boot): rx kicks seen", st[0][0] / mib),
+        ("  tx kicks seen", st[1][0] / mib),
+        ("  its wake-ups for them", (st[0][1] + st[1][1]) / mib),
+        ("  interrupts sent (rx + tx)", (st[0][2] + st[1][2]) / mib),
     ]
 for i, (label, _) in enumerate(rows["h2g"]):
     print("  %-34s %14.0f %14.0f" % (label, rows["h2g"][i][1], rows["g2h"][i][1]))

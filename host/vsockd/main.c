@@ -91,7 +91,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: toro-vsockd --socket SOCK --uds PATH [--cid N]\n"
 		   "                   [--publish [ADDR:]HOSTPORT:GUESTPORT]... "
 		   "[--ready-fd FD]\n"
-		   "                   [--drain-timeout S] [-v]\n");
+		   "                   [--drain-timeout S] [--stats] [-v]\n");
 }
 
 static const char help_text[] =
@@ -110,6 +110,8 @@ static const char help_text[] =
 	"  --ready-fd FD   write \"ready\" to FD once every socket listens\n"
 	"  --drain-timeout S  after the guest closed, a host program gets S seconds\n"
 	"                  (default 30) to read what the daemon still holds for it\n"
+	"  --stats         at exit, print each ring's guest kicks, the wake-ups\n"
+	"                  that read them and the interrupts sent to the guest\n"
 	"  -v              log connections and vhost-user messages\n"
 	"It exits when QEMU disconnects or on SIGTERM, removing SOCK and PATH.\n";
 
@@ -144,6 +146,10 @@ static int parse_options(int argc, char **argv)
 
 		if (!strcmp(a, "-v")) {
 			vd.verbose = true;
+			continue;
+		}
+		if (!strcmp(a, "--stats")) {
+			vd.stats = true;
 			continue;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -400,6 +406,14 @@ int main(int argc, char **argv)
 	vd_log("listening on %s and %s, guest CID %llu", vd.sock_path, vd.uds_path,
 	       (unsigned long long)vd.cid);
 	loop();
+	if (vd.stats)
+		for (uint32_t i = 0; i < VD_NQUEUES; i++)
+			fprintf(stderr,
+				"toro-vsockd: stats: ring %u: %llu guest kicks in %llu "
+				"wake-ups, %llu interrupts\n",
+				i, (unsigned long long)vd.kicks[i],
+				(unsigned long long)vd.kick_reads[i],
+				(unsigned long long)vd.calls[i]);
 	cleanup();
 	return vd.exit_code;
 }

@@ -536,9 +536,12 @@ void vhost_kick(uint32_t qi)
 {
 	uint64_t v;
 
-	/* Drain the eventfd; the loop processes every running ring afterwards. */
-	while (read(vd.q[qi].kick.fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-		;
+	/* Drain the eventfd; the loop processes every running ring afterwards.
+	 * Its value is the number of kicks since the last read. */
+	while (read(vd.q[qi].kick.fd, &v, sizeof(v)) == (ssize_t)sizeof(v)) {
+		vd.kicks[qi] += v;
+		vd.kick_reads[qi]++;
+	}
 }
 
 void vhost_signal_calls(void)
@@ -563,5 +566,7 @@ void vhost_signal_calls(void)
 			continue;
 		if (write(q->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			vd_warn("ring %u: call eventfd: %s", i, strerror(errno));
+		else
+			vd.calls[i]++;
 	}
 }

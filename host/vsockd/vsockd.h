@@ -110,6 +110,7 @@ struct vsockd {
 	const char *sock_path, *uds_path;
 	uint64_t cid; /* guest CID for GET_CONFIG */
 	bool verbose;
+	bool stats; /* --stats: print each ring's kicks and calls at exit */
 	int ready_fd;
 	uint32_t drain_ms; /* --drain-timeout, in ms */
 	struct vsock_publish pub[VD_MAX_PUBLISH];
@@ -130,6 +131,9 @@ struct vsockd {
 	uint8_t *maps[VHOST_MEMORY_MAX_NREGIONS]; /* mmap bases */
 	size_t map_len[VHOST_MEMORY_MAX_NREGIONS]; /* mmap lengths */
 	struct vd_vq q[VD_NQUEUES];
+	/* --stats, per ring over the daemon's life: the guest's kicks (eventfd
+	 * counts), our wake-ups that read them, the calls (interrupts) we sent. */
+	uint64_t kicks[VD_NQUEUES], kick_reads[VD_NQUEUES], calls[VD_NQUEUES];
 	uint8_t msg[VHOST_USER_HDR_SIZE + sizeof(union vhost_user_payload)]; /* partial */
 	size_t msglen; /* bytes of msg received */
 	int fds[VHOST_MEMORY_MAX_NREGIONS]; /* fds received with the message */

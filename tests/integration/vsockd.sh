@@ -171,7 +171,7 @@ wait_for test -S "$dir/s.sock"
 kill "$spid" 2>/dev/null
 wait "$spid" 2>/dev/null
 check "a stale socket file exists before the next start" test -S "$dir/s.sock"
-start_daemon --socket "$dir/s.sock" --uds "$uds"
+start_daemon --socket "$dir/s.sock" --uds "$uds" --stats
 check "stale socket file is replaced" alive "$dpid"
 start_peer
 echoes
@@ -181,6 +181,12 @@ rc=$?
 check "peer disconnect: daemon exits 0" [ $rc -eq 0 ]
 check "peer disconnect: both socket files removed" \
 	sh -c "[ ! -e '$dir/s.sock' ] && [ ! -e '$uds' ]"
+# --stats: a line per ring at exit; the echoes made the peer kick tx (ring 1)
+# and the daemon interrupt rx (ring 0).
+check "--stats: each ring's kicks and interrupts at exit, tx kicked, rx interrupted" \
+	sh -c "[ \$(grep -c '^toro-vsockd: stats: ring [0-2]: [0-9]* guest kicks in [0-9]* wake-ups, [0-9]* interrupts\$' '$dir/d.log') -eq 3 ] &&
+		grep -q '^toro-vsockd: stats: ring 1: [1-9][0-9]* guest kicks' '$dir/d.log' &&
+		grep -q '^toro-vsockd: stats: ring 0: .*, [1-9][0-9]* interrupts\$' '$dir/d.log'"
 
 # A host program that never reads what the guest sent before closing: the
 # connection is dropped after --drain-timeout.
