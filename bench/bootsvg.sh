@@ -12,20 +12,18 @@ O=$1 out=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
-export TORO_ACCEL=tcg # -icount needs TCG
 
 fail() {
 	echo "bootsvg: $*" >&2
 	exit 1
 }
 
-printf '#!/bin/sh\nexec %s "$@" -icount shift=0,sleep=off\n' \
-	"${TORO_QEMU:-qemu-system-x86_64}" >"$tmp/qemu"
-chmod +x "$tmp/qemu"
+. "$(dirname "$0")/icount.sh"
+icount_qemu "$tmp"
 
 args=
 for n in 1 2 4 8; do
-	TORO_QEMU="$tmp/qemu" "$O/toro" run "$O/examples/hello.elf" --cpus $n \
+	TORO_QEMU="$icount" "$O/toro" run "$O/examples/hello.elf" --cpus $n \
 		--timeout 300 -- bootstats </dev/null >"$tmp/$n" 2>&1 ||
 		fail "--cpus $n: toro run failed: $(tail -n 5 "$tmp/$n")"
 	if ! grep -q '^boot-tsc:' "$tmp/$n" || ! grep -q '^boot-steps:' "$tmp/$n"; then

@@ -25,12 +25,10 @@ hello="$O/examples/hello.elf"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
-export TORO_ACCEL=tcg # -icount needs TCG
 
 # QEMU with instruction counting: the command toro builds, plus -icount.
-printf '#!/bin/sh\nexec %s "$@" -icount shift=0,sleep=off\n' \
-	"${TORO_QEMU:-qemu-system-x86_64}" >"$tmp/qemu"
-chmod +x "$tmp/qemu"
+. "$(dirname "$0")/icount.sh"
+icount_qemu "$tmp"
 
 fail() {
 	echo "bench-check: $*" >&2
@@ -44,7 +42,7 @@ fail() {
 boot() {
 	name=$1 keep=$2
 	shift 2
-	TORO_QEMU="$tmp/qemu" "$toro" run "$hello" --timeout 300 "$@" bootstats \
+	TORO_QEMU="$icount" "$toro" run "$hello" --timeout 300 "$@" bootstats \
 		</dev/null >"$tmp/out" 2>&1 || fail "$name: toro run failed: $(tail -n 5 "$tmp/out")"
 	awk -v name="$name" -v keep="^($keep)\$" '
 		/^boot-tsc:/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); tsc[kv[1]] = kv[2] } }

@@ -22,13 +22,12 @@ dir=$(mktemp -d)
 vm=""
 trap '[ -n "$vm" ] && kill "$vm" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM
-export TORO_ACCEL=tcg # -icount needs TCG
-printf '#!/bin/sh\nexec %s "$@" -icount shift=0,sleep=off\n' \
-	"${TORO_QEMU:-qemu-system-x86_64}" >"$dir/qemu"
+. "$(dirname "$0")/icount.sh"
+icount_qemu "$dir"
 # The daemon counts its rings' kicks and interrupts, and says so at exit.
 printf '#!/bin/sh\nexec %s "$@" --stats\n' "${TORO_VSOCKD:-$(cd "$O" && pwd)/toro-vsockd}" \
 	>"$dir/vsockd"
-chmod +x "$dir/qemu" "$dir/vsockd"
+chmod +x "$dir/vsockd"
 export TORO_VSOCKD="$dir/vsockd"
 
 fail() {
@@ -40,7 +39,7 @@ fail() {
 # run NAME CONNECT-LINES: boots, warms up, runs the transfer, exits the guest.
 run() {
 	name=$1 sock="$dir/$1.sock"
-	TORO_QEMU="$dir/qemu" "$O/toro" run "$O/tests/integration/vsock.elf" --cpus 2 \
+	TORO_QEMU="$icount" "$O/toro" run "$O/tests/integration/vsock.elf" --cpus 2 \
 		--vsock "$sock" --trace virtio_queue_notify --trace-file "$dir/$name" \
 		--timeout 600 -- trace=virtq,irq,sched,mbox,ipi,sock >"$dir/$name.log" 2>&1 </dev/null &
 	vm=$!

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/runopts.h"
 #include "lib/trace.h"
 
-#define TRACE_PORT_NR 2 /* the port lib/runopts.c gives org.toro.trace */
 #define BAD_SHOWN 5 /* bad lines quoted per file; the rest are counted */
 #define CPUS_MAX 256 /* guest CPUs a dump may have (toro runs at most 64) */
 #define NAMES_MAX 1024 /* distinct QEMU event names counted one by one */
@@ -95,126 +95,125 @@ static void bad_line(const char *file, unsigned long line, const char *why,
 		fprintf(stderr, "toro trace: %s:%lu: %s, skipped\n", file, line, why);
 }
 
-/* Closes a log being read; 0, or -1 when memory ran out (which it says). */
-static int read_end(FILE *f, char *line, const char *file, bool nomem)
+/*
+ * Reads FILE line by line: each line (its newline cut) goes to fn with its
+ * number and the offset it starts at. A missing FILE is an error unless
+ * optional (then 1). 0, or -1 when the file cannot be read or fn ran out of
+ * memory (fn returns -1; this says so).
+ */
+static int read_lines(struct trace_data *d, const char *file, bool optional,
+		      int (*fn)(struct trace_data *d, const char *file, unsigned long no,
+				char *line, size_t len, uint64_t at))
 {
-	if (nomem)
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long no = 0;
+	uint64_t at = 0;
+	int r = 0;
+
+	if (!f) {
+		if (optional && errno == ENOENT)
+			return 1;
+		fprintf(stderr, "toro trace: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	while (r == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		size_t len = (size_t)n;
+
+		if (len && line[len - 1] == '\n')
+			len--;
+		r = fn(d, file, ++no, line, len, at);
+		at += (uint64_t)n;
+	}
+	if (r)
 		fprintf(stderr, "toro trace: out of memory reading %s\n", file);
 	free(line);
 	fclose(f);
-	return nomem ? -1 : 0;
+	return r;
 }
 
-static int read_qemu(struct trace_data *d, const char *file)
+static int qemu_line(struct trace_data *d, const char *file, unsigned long no, char *line,
+		     size_t len, uint64_t at)
 {
-	FILE *f = fopen(file, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long no = 0;
+	struct trace_qemu_line q;
+	struct qev *e;
 
-	if (!f) {
-		fprintf(stderr, "toro trace: %s: %s\n", file, strerror(errno));
+	(void)at;
+	/* QEMU's own messages share the log: only trace lines count. */
+	if (trace_parse_qemu(line, len, &q)) {
+		if (len && memchr(line, '@', len) && line[0] >= '0' && line[0] <= '9')
+			bad_line(file, no, "not a trace line", &d->bad_q);
+		return 0;
+	}
+	if (!grow((void **)&d->q, &d->capq, d->nq, sizeof(*d->q)))
+		return -1;
+	e = &d->q[d->nq];
+	e->us = q.us;
+	e->tid = q.tid;
+	e->event = dup_n(q.event, q.event_len);
+	e->args = dup_n(q.args, q.args_len);
+	if (!e->event || !e->args) {
+		free(e->event);
+		free(e->args);
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		struct trace_qemu_line q;
-
-		no++;
-		if (n && line[n - 1] == '\n')
-			n--;
-		/* QEMU's own messages share the log: only trace lines count. */
-		if (trace_parse_qemu(line, (size_t)n, &q)) {
-			if (n && memchr(line, '@', (size_t)n) && line[0] >= '0' &&
-			    line[0] <= '9')
-				bad_line(file, no, "not a trace line", &d->bad_q);
-			continue;
-		}
-		if (!grow((void **)&d->q, &d->capq, d->nq, sizeof(*d->q)))
-			goto nomem;
-		struct qev *e = &d->q[d->nq];
-
-		e->us = q.us;
-		e->tid = q.tid;
-		e->event = dup_n(q.event, q.event_len);
-		e->args = dup_n(q.args, q.args_len);
-		if (!e->event || !e->args)
-			goto nomem;
-		d->nq++;
-	}
-	return read_end(f, line, file, false);
-nomem:
-	return read_end(f, line, file, true);
+	d->nq++;
+	return 0;
 }
 
-static int read_guest(struct trace_data *d, const char *file)
+static int guest_line(struct trace_data *d, const char *file, unsigned long no,
+		      char *line, size_t len, uint64_t at)
 {
-	FILE *f = fopen(file, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long no = 0;
-	uint64_t offset = 0;
+	struct trace_line l;
+	const char *why;
 
-	if (!f) {
-		if (errno == ENOENT)
-			return 0; /* QEMU's events only */
-		fprintf(stderr, "toro trace: %s: %s\n", file, strerror(errno));
-		return -1;
+	if (trace_parse_line(line, len, &l, &why)) {
+		bad_line(file, no, why, &d->bad_g);
+		return 0;
 	}
-	d->have_guest = true;
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		struct trace_line l;
-		const char *why;
-		uint64_t at = offset;
-		size_t len = (size_t)n;
+	if ((l.kind == TRACE_LINE_HEADER && l.cpus > CPUS_MAX) ||
+	    (l.kind == TRACE_LINE_EV && l.rec.cpu >= CPUS_MAX)) {
+		bad_line(file, no, "a CPU beyond the 256 a dump may have", &d->bad_g);
+		return 0;
+	}
+	switch (l.kind) {
+	case TRACE_LINE_HEADER:
+		d->cpus = l.cpus;
+		d->tsc_khz = l.tsc_khz;
+		break;
+	case TRACE_LINE_SYNC:
+		if (!grow((void **)&d->sync, &d->capsync, d->nsync, sizeof(*d->sync)))
+			return -1;
+		d->sync[d->nsync++] = (struct gsync){ l.tsc, at };
+		break;
+	case TRACE_LINE_THREAD:
+		if (!grow((void **)&d->threads, &d->capthreads, d->nthreads,
+			  sizeof(*d->threads)))
+			return -1;
+		d->threads[d->nthreads].tid = l.tid;
+		memcpy(d->threads[d->nthreads].name, l.name, sizeof(l.name));
+		d->nthreads++;
+		break;
+	case TRACE_LINE_EV:
+		if (!grow((void **)&d->g, &d->capg, d->ng, sizeof(*d->g)))
+			return -1;
+		d->g[d->ng++] = l.rec;
+		break;
+	case TRACE_LINE_END:
+		d->lost += l.lost;
+		break;
+	}
+	return 0;
+}
 
-		offset += (uint64_t)n;
-		no++;
-		if (len && line[len - 1] == '\n')
-			len--;
-		if (trace_parse_line(line, len, &l, &why)) {
-			bad_line(file, no, why, &d->bad_g);
-			continue;
-		}
-		if ((l.kind == TRACE_LINE_HEADER && l.cpus > CPUS_MAX) ||
-		    (l.kind == TRACE_LINE_EV && l.rec.cpu >= CPUS_MAX)) {
-			bad_line(file, no, "a CPU beyond the 256 a dump may have",
-				 &d->bad_g);
-			continue;
-		}
-		switch (l.kind) {
-		case TRACE_LINE_HEADER:
-			d->cpus = l.cpus;
-			d->tsc_khz = l.tsc_khz;
-			break;
-		case TRACE_LINE_SYNC:
-			if (!grow((void **)&d->sync, &d->capsync, d->nsync,
-				  sizeof(*d->sync)))
-				goto nomem;
-			d->sync[d->nsync++] = (struct gsync){ l.tsc, at };
-			break;
-		case TRACE_LINE_THREAD:
-			if (!grow((void **)&d->threads, &d->capthreads, d->nthreads,
-				  sizeof(*d->threads)))
-				goto nomem;
-			d->threads[d->nthreads].tid = l.tid;
-			memcpy(d->threads[d->nthreads].name, l.name, sizeof(l.name));
-			d->nthreads++;
-			break;
-		case TRACE_LINE_EV:
-			if (!grow((void **)&d->g, &d->capg, d->ng, sizeof(*d->g)))
-				goto nomem;
-			d->g[d->ng++] = l.rec;
-			break;
-		case TRACE_LINE_END:
-			d->lost += l.lost;
-			break;
-		}
-	}
-	return read_end(f, line, file, false);
-nomem:
-	return read_end(f, line, file, true);
+/* A number in a QEMU event's arguments (see trace_qemu_arg); 0 if found. */
+static int qemu_arg(const struct qev *e, const char *key, uint64_t *v)
+{
+	struct trace_qemu_line q = { .args = e->args, .args_len = strlen(e->args) };
+
+	return trace_qemu_arg(&q, key, v);
 }
 
 static bool is_event(const struct qev *e, const char *name)
@@ -242,8 +241,6 @@ static void time_base(struct trace_data *d)
 	uint32_t kick_tid = 0;
 
 	for (size_t i = 0; i < d->nq && s < d->nsync; i++) {
-		struct trace_qemu_line q = { .args = d->q[i].args,
-					     .args_len = strlen(d->q[i].args) };
 		uint64_t port, out;
 
 		if (is_event(&d->q[i], "virtio_queue_notify")) {
@@ -252,8 +249,9 @@ static void time_base(struct trace_data *d)
 			continue;
 		}
 		if (!is_event(&d->q[i], "virtio_console_flush_buf") ||
-		    trace_qemu_arg(&q, "port", &port) || port != TRACE_PORT_NR ||
-		    trace_qemu_arg(&q, "out_len", &out))
+		    qemu_arg(&d->q[i], "port", &port) ||
+		    port != strtoull(RUNOPTS_TRACE_PORT, NULL, 10) ||
+		    qemu_arg(&d->q[i], "out_len", &out))
 			continue;
 		while (s < d->nsync && d->sync[s].offset < offset)
 			s++; /* a sync line QEMU's log has no write for */
@@ -440,14 +438,12 @@ static void summary_qemu(const struct trace_data *d)
 	size_t nv = 0;
 
 	for (size_t i = 0; i < d->nq; i++) {
-		struct trace_qemu_line q = { .args = d->q[i].args,
-					     .args_len = strlen(d->q[i].args) };
 		uint64_t v;
 		size_t k;
 
 		if (!(is_event(&d->q[i], "virtio_queue_notify") ||
 		      is_event(&d->q[i], "virtio_notify")) ||
-		    trace_qemu_arg(&q, "vdev", &v))
+		    qemu_arg(&d->q[i], "vdev", &v))
 			continue;
 		for (k = 0; k < nv && vdevs[k] != v; k++)
 			;
@@ -463,15 +459,15 @@ static void summary_qemu(const struct trace_data *d)
 		if (!rt.v)
 			return;
 		for (size_t i = 0; i < d->nq; i++) {
-			struct trace_qemu_line q = { .args = d->q[i].args,
-						     .args_len = strlen(d->q[i].args) };
+			bool kick = is_event(&d->q[i], "virtio_queue_notify");
 			uint64_t v;
 
-			if (trace_qemu_arg(&q, "vdev", &v) || v != vdevs[k])
+			if ((!kick && !is_event(&d->q[i], "virtio_notify")) ||
+			    qemu_arg(&d->q[i], "vdev", &v) || v != vdevs[k])
 				continue;
-			if (is_event(&d->q[i], "virtio_queue_notify"))
+			if (kick)
 				rt_kick(&rt, (double)d->q[i].us);
-			else if (is_event(&d->q[i], "virtio_notify"))
+			else
 				rt_irq(&rt, (double)d->q[i].us);
 		}
 		rt_print("vdev", vdevs[k], &rt);
@@ -800,7 +796,7 @@ int trace_main(int argc, char *const argv[])
 	const char *file = NULL, *json = NULL;
 	struct trace_data d = { 0 };
 	char *guest = NULL, *jbuf = NULL;
-	int r = 1;
+	int r = 1, rg;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -827,8 +823,10 @@ int trace_main(int argc, char *const argv[])
 	}
 	if (!json)
 		json = jbuf;
-	if (read_qemu(&d, file) || read_guest(&d, guest))
+	if (read_lines(&d, file, false, qemu_line) < 0 ||
+	    (rg = read_lines(&d, guest, true, guest_line)) < 0)
 		goto out;
+	d.have_guest = rg == 0; /* 1: there is none, QEMU's events only */
 	qsort(d.g, d.ng, sizeof(*d.g), cmp_rec);
 	time_base(&d);
 	printf("trace %s", file);

@@ -37,7 +37,6 @@ struct ring {
 };
 
 unsigned trace_mask;
-static unsigned wanted; /* trace= groups, kept while a dump pauses recording */
 static struct ring rings[PCPU_MAX];
 static int port = -1; /* the trace port, once found */
 static struct out *out; /* the dump's buffer */
@@ -67,13 +66,12 @@ void trace_init(void)
 		printk("trace: no memory for the trace rings, tracing stays off\n");
 		return;
 	}
-	wanted = (unsigned)mask;
-	trace_mask = wanted;
+	trace_mask = (unsigned)mask;
 }
 
 void trace_init_cpus(void)
 {
-	for (int c = 1; wanted && c < toro_ncpus(); c++)
+	for (int c = 1; trace_mask && c < toro_ncpus(); c++)
 		if (!(rings[c].rec = ring_alloc()))
 			printk("trace: no memory for CPU %d's ring, it records nothing\n",
 			       c);
@@ -177,7 +175,7 @@ void trace_start(void)
 {
 	int id;
 
-	if (!wanted || !find_port())
+	if (!trace_mask || !find_port())
 		return;
 	header(out);
 	sync_line(out);
@@ -230,12 +228,11 @@ void trace_dump(void)
 	uint64_t total = 0, lost = 0;
 	char line[96];
 
-	if (!wanted || !find_port())
+	if (!trace_mask || !find_port())
 		return;
 	while (atomic_flag_test_and_set(&busy)) /* one dump at a time */
 		toro_yield();
-	trace_mask = 0; /* the dump's own kicks are not recorded */
-	atomic_store(&paused, true);
+	atomic_store(&paused, true); /* the dump's own kicks are not recorded either */
 	for (int c = 0; c < toro_ncpus(); c++)
 		while (atomic_load(&rings[c].busy))
 			cpu_relax();
@@ -272,7 +269,6 @@ void trace_dump(void)
 		printk("trace: the trace port failed, the dump is incomplete\n");
 	o->failed = false;
 	atomic_store(&paused, false);
-	trace_mask = wanted;
 	atomic_flag_clear(&busy);
 }
 

@@ -662,7 +662,10 @@ static void add_trace(const struct run_opts *o, struct runopts_argv *a, bool *fu
 	}
 	buf_finish(a, start, full);
 	add_arg(a, "-device", full);
-	add_arg(a, "virtserialport,chardev=toro-trace,nr=2,name=org.toro.trace", full);
+	add_arg(a,
+		"virtserialport,chardev=toro-trace,nr=" RUNOPTS_TRACE_PORT
+		",name=org.toro.trace",
+		full);
 }
 
 /*

@@ -40,6 +40,7 @@
 #define RUNOPTS_TRACE_FILE \
 	"toro-trace.log" /* --trace's log when --trace-file is not given */
 #define RUNOPTS_TRACE_PATTERNS 16 /* patterns in one --trace */
+#define RUNOPTS_TRACE_PORT "2" /* the virtio-console port of the kernel's dump */
 
 /* Exit codes of `toro run` besides the guest's own 0..126. */
 #define TORO_EXIT_USAGE 2 /* bad options */

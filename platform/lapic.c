@@ -190,7 +190,7 @@ void lapic_timer_within(uint64_t ticks)
 		wrmsr(MSR_TSC_DEADLINE, rdtsc() + ticks);
 	else /* one count per 16 bus cycles, each no shorter than a TSC tick */
 		wr(LAPIC_TIMER_INIT,
-		   (uint32_t)(ticks / 16 > 0xffffffffu ? 0xffffffffu : ticks / 16 + 1));
+		   (uint32_t)(ticks / 16 >= 0xffffffffu ? 0xffffffffu : ticks / 16 + 1));
 }
 
 void lapic_timer_arm(uint64_t deadline)

@@ -4,9 +4,9 @@
  * segments, and %ebx holding the physical address of struct hvm_start_info
  * (Xen's arch-x86/hvm/start_info.h; QEMU and Firecracker both implement it).
  *
- * This code checks that .bss is zero (clearing it if not), checks that the CPU can run 64-bit code, maps the first
- * GiB with 2 MiB pages, enables long mode and NX, and calls kmain(start_info) on
- * the boot stack. kmem then replaces these page tables with the kernel's own.
+ * This code checks that .bss is zero (clearing it if not), checks that the CPU
+ * can run 64-bit code, maps the first GiB with 2 MiB pages, enables long mode
+ * and NX, and calls kmain(start_info) on the boot stack. kmem then replaces these page tables with the kernel's own.
  */
 #include "arch/x86_64/layout.h"
 

@@ -70,6 +70,9 @@ _Static_assert(RX_RING >= PAGE_SIZE, "a whole receive buffer fits the ring");
 
 #define DEBUG_PORT 1
 #define DEBUG_PORT_NAME "org.toro.gdb" /* what `toro run --gdb` names it */
+#define TRACE_PORT 2 /* org.toro.trace: only written to, a failure stops only it */
+#define TRACE_TX_BUFS 4
+#define TRACE_RX_BUFS 1
 
 struct vport {
 	bool ready; /* queues set up */
@@ -171,10 +174,11 @@ static size_t port_write(struct vport *p, const char *s, size_t n)
 
 	n = port_queue(p, s, n, &why);
 	spin_unlock(&p->lock, on);
-	if (why && p == &con.port[2]) {
+	if (why && p == &con.port[TRACE_PORT]) {
 		/* A trace dump the host stopped taking: only that port goes. */
 		p->ready = false;
-		printk("virtio: console port 2 (%s) stopped: %s\n", p->name, why);
+		printk("virtio: console port %d (%s) stopped: %s\n", TRACE_PORT, p->name,
+		       why);
 	} else if (why) {
 		if (p == &con.port[0])
 			active = false; /* the log goes back to the UART */
@@ -586,8 +590,9 @@ static int probe(struct virtio_dev *d)
 		 * Port 2 is only written to (the trace dump): one receive buffer. */
 		if (r == 0 && max_ports > 1 && port_setup(d, 1, TX_BUFS, RX_BUFS))
 			printk("virtio: console port 1 unavailable\n");
-		if (r == 0 && max_ports > 2 && port_setup(d, 2, 4, 1))
-			printk("virtio: console port 2 unavailable\n");
+		if (r == 0 && max_ports > TRACE_PORT &&
+		    port_setup(d, TRACE_PORT, TRACE_TX_BUFS, TRACE_RX_BUFS))
+			printk("virtio: console port %d unavailable\n", TRACE_PORT);
 	}
 	if (r == 0)
 		r = virtio_driver_ok(d);
